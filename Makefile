@@ -1,0 +1,37 @@
+# make demo : set up and run the main job on the bundled defaults
+# make test : set up (with the test extra) and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OUT_DIR ?= demo-output
+
+.PHONY: demo test release install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+release: install
+	$(BIN)/autograder release
+
+demo: install
+	$(BIN)/autograder release
+	$(BIN)/autograder train --layers 784-196-1 --plot $(OUT_DIR)/cost_784-196-1.png
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(OUT_DIR) .pytest_cache

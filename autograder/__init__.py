@@ -1,0 +1,8 @@
+"""Autograder for the numpy backpropagation homework.
+
+The package is the grading engine: it holds no solution and no hidden test values, so it
+can be given to students for ``autograder check``. Instructor material (the reference and
+the grading config) lives in a course folder; see course.py.
+"""
+
+__version__ = "0.1.0"
