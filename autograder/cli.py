@@ -3,7 +3,9 @@
 import argparse
 import sys
 
+from .config import ConfigError
 from .course import CourseNotFound, find_course
+from .submission import SubmissionError
 
 
 def cmd_release(args):
@@ -36,6 +38,75 @@ def cmd_train(args):
     return 0
 
 
+def _write(args, text):
+    if args.output:
+        from .atomic import write_text_atomic
+
+        write_text_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _render(results, fmt, verbose=False):
+    import json
+
+    from .exporters import gradescope, text
+
+    if fmt == "text":
+        return text.render(results, verbose=verbose)
+    data = gradescope.to_gradescope(results) if fmt == "gradescope" else gradescope.to_json(results)
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _limits(args):
+    return {"call_seconds": args.call_seconds, "total_seconds": args.total_seconds, "memory_mb": args.memory_mb}
+
+
+def cmd_grade(args):
+    from pathlib import Path
+
+    from .config import load_config
+    from .grader import grade_file
+    from .reference import load_reference
+
+    course = find_course(args.course)
+    config = load_config(args.config or course.grading_config).with_limits(**_limits(args))
+    if args.only:
+        config = config.only(args.only.split(","))
+    reference = load_reference(course)
+    hide = [course.root, Path(args.submission).resolve().parent]
+    if args.output:
+        hide.append(Path(args.output).resolve().parent)
+    results = grade_file(args.submission, config, reference, hide=hide, isolation=args.isolation)
+    _write(args, _render(results, args.format, args.verbose))
+    return 0
+
+
+def cmd_check(args):
+    from .check import check
+
+    results = check(
+        args.submission, functions=args.only.split(",") if args.only else None, quiet=True, isolation=args.isolation,
+        **{k: v for k, v in _limits(args).items() if v is not None},
+    )  # fmt: skip
+    _write(args, _render(results, args.format, args.verbose))
+    return 0 if all(f.passed for f in results.functions) else 1
+
+
+def _grading_options(parser):
+    parser.add_argument("--format", choices=("text", "json", "gradescope"), default="text")
+    parser.add_argument("--output", help="write the report to this file (atomically) instead of stdout")
+    parser.add_argument("--only", help="comma-separated function names to grade (default: all)")
+    parser.add_argument("--verbose", action="store_true", help="text format: show passing functions' details too")
+    parser.add_argument("--call-seconds", type=float, help="time limit of one call of a student function")
+    parser.add_argument("--total-seconds", type=float, help="time limit of a whole submission")
+    parser.add_argument("--memory-mb", type=int, help="address-space limit of the worker process")
+    parser.add_argument(
+        "--isolation", choices=("auto", "none"), default="auto",
+        help="auto: namespaces and a separate uid where the machine allows; none: limits and a separate process only",
+    )  # fmt: skip
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +124,18 @@ def build_parser():
     train.add_argument("--seed", type=int, default=1)
     train.add_argument("--plot", help="write the cost curve to this PNG")
     train.set_defaults(run=cmd_train)
+
+    grade = commands.add_parser("grade", help="grade one submission (.py or .ipynb) with the hidden tests")
+    grade.add_argument("submission")
+    grade.add_argument("--course", help="course folder (default: found from the working directory)")
+    grade.add_argument("--config", help="grading config (default: COURSE/solutions/grading.toml)")
+    _grading_options(grade)
+    grade.set_defaults(run=cmd_grade, format="json")
+
+    check = commands.add_parser("check", help="run the public checks on your backprop.py or backprop.ipynb")
+    check.add_argument("submission")
+    _grading_options(check)
+    check.set_defaults(run=cmd_check)
     return parser
 
 
@@ -60,6 +143,6 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except CourseNotFound as err:
+    except (CourseNotFound, ConfigError, SubmissionError, FileNotFoundError) as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2

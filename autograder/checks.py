@@ -1,0 +1,513 @@
+"""The ordered checks one call of a student function goes through.
+
+    returns -> type -> shape -> dtype -> finite -> inputs_unchanged -> value
+            -> finite_differences -> properties
+
+A check that an earlier failure makes meaningless (the value of a wrongly shaped array) is
+"moot" and counts as failed without a message of its own. Every message says what was
+expected and what came back. In hidden grading no message contains the hidden inputs or
+the reference's values: only shapes, dtypes, relative errors and where entries differ.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import gradcheck as gc
+from .structure import Arr, Mismatch, Scalar, describe, flatten, is_float_scalar, scalar_value
+
+
+@dataclass
+class CallOutcome:
+    """What happened when the worker called a function on one case."""
+
+    status: str  # "ok", "raised", "timeout", "died", "skipped"
+    value: object = None
+    args_after: list = None
+    exception: dict = None
+    reason: str = ""
+    output: str = ""
+    output_chars: int = 0
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Verdict:
+    check: str
+    status: str  # "pass", "fail" or "moot"
+    message: str = ""
+    mistake: str = None
+    fix: str = None
+
+
+# Property checks that still say something when the value is compared with the reference.
+HIDDEN_PROPERTIES = {
+    "rows_sum_to_one", "in_unit_interval", "jacobian_rows_sum_to_zero", "all_small",
+    "detects_wrong_backprop", "labels_in_range", "positive",
+}  # fmt: skip
+
+
+def applicable(case, mode):
+    """The checks that apply to this case, in order."""
+    names = ["returns", "type"]
+    if _has_arrays(case.expect):
+        names.append("shape")
+    names += ["dtype", "finite"]
+    if case.args:
+        names.append("inputs_unchanged")
+    if mode == "hidden" and case.expected is not None:
+        names.append("value")
+    if case.fd:
+        names.append("finite_differences")
+    if _properties(case, mode):
+        names.append("properties")
+    return names
+
+
+def _properties(case, mode):
+    if mode == "hidden":
+        return [p for p in case.properties if p in HIDDEN_PROPERTIES]
+    return list(case.properties)
+
+
+def _has_arrays(template):
+    if isinstance(template, Arr):
+        return True
+    for attribute in ("items",):
+        if hasattr(template, attribute):
+            return any(_has_arrays(t) for t in getattr(template, attribute))
+    if hasattr(template, "entries"):
+        return any(_has_arrays(t) for _, t in template.entries)
+    return hasattr(template, "length")
+
+
+def shape_text(shape, dims):
+    """(5, 3) -> "(5, 3) = (D, H)" when the sizes name the dimensions unambiguously."""
+    shape = tuple(shape)
+    names = {}
+    for letter, size in dims.items():
+        names.setdefault(size, []).append(letter)
+    letters = []
+    for size in shape:
+        options = names.get(size, [])
+        if len(options) != 1:
+            return str(shape)
+        letters.append(options[0])
+    if not letters:
+        return str(shape)
+    return f"{shape} = ({', '.join(letters)})" if len(letters) > 1 else f"{shape} = ({letters[0]},)"
+
+
+def _where_differs(got, expected, tolerance):
+    scale = np.max(np.abs(expected)) if expected.size else 0.0
+    close = np.isclose(got, expected, rtol=tolerance, atol=tolerance * scale)
+    bad = np.argwhere(~close)
+    first = ", ".join(str(list(map(int, i))) for i in bad[:3])
+    return int(len(bad)), int(expected.size), first
+
+
+def _leaf_name(function, path):
+    """How a message names a part of the result: "the result", "result['W1']", "Z1"."""
+    if not path:
+        return "the result"
+    return f"result{path}" if path.startswith("[") else path
+
+
+def evaluate(case, outcome, mode, tolerance, param_names):
+    """Verdicts for every applicable check, in order."""
+    names = applicable(case, mode)
+    verdicts = {}
+    stop = False
+
+    def record(name, status, message="", mistake=None, fix=None):
+        verdicts[name] = Verdict(name, status, message, mistake, fix)
+
+    # returns
+    if outcome.status != "ok":
+        record("returns", "fail", *_failed_call(outcome))
+        stop = True
+    elif outcome.value is None:
+        record("returns", "fail", "returned None", "returns_none", "end the function with `return <result>`")
+        stop = True
+    else:
+        record("returns", "pass")
+
+    leaves = None
+    if not stop:
+        try:
+            leaves = flatten(case.expect, outcome.value)
+            record("type", "pass")
+        except Mismatch as err:
+            record("type", "fail", err.message, err.mistake, _type_fix(err.mistake))
+            stop = True
+
+    shape_ok = not stop
+    if "shape" in names:
+        if stop:
+            record("shape", "moot")
+        else:
+            bad = [(p, t, v) for p, t, v in leaves if isinstance(t, Arr) and v.shape != tuple(t.shape)]
+            if bad:
+                path, template, value = bad[0]
+                label = f" ({template.label})" if template.label else ""
+                message = (
+                    f"{_leaf_name(case.function, path) or 'the result'} must have shape "
+                    f"{shape_text(template.shape, case.dims)}{label}; yours is {shape_text(value.shape, case.dims)}"
+                )
+                record("shape", "fail", message)
+                shape_ok = False
+            else:
+                record("shape", "pass")
+
+    if stop or not shape_ok:
+        for name in ("dtype", "finite"):
+            record(name, "moot")
+    else:
+        _check_dtype(case, leaves, record)
+        _check_finite(case, leaves, record)
+
+    if "inputs_unchanged" in names:
+        if outcome.status != "ok" or outcome.args_after is None:
+            record("inputs_unchanged", "moot")
+        else:
+            _check_inputs(case, outcome, param_names, record)
+
+    values_ok = not stop and shape_ok and verdicts["finite"].status == "pass"
+    if "value" in names:
+        if not values_ok:
+            record("value", "moot")
+        else:
+            _check_value(case, leaves, tolerance, mode, record)
+    if "finite_differences" in names:
+        if not values_ok:
+            record("finite_differences", "moot")
+        else:
+            _check_fd(case, leaves, tolerance, record)
+    if "properties" in names:
+        if not values_ok:
+            record("properties", "moot")
+        else:
+            _check_properties(case, leaves, outcome, mode, tolerance, record)
+    return [verdicts[name] for name in names if name in verdicts], leaves
+
+
+def _failed_call(outcome):
+    if outcome.status == "raised":
+        exc = outcome.exception or {}
+        kind = exc.get("type", "an exception")
+        if kind == "NotImplementedError":
+            return "is not implemented yet (it raises NotImplementedError)", "not_implemented", "write the function's body in place of the `raise NotImplementedError(...)` line"
+        message = f"raised {kind}: {exc.get('message', '')}".rstrip(": ")
+        where = exc.get("where")
+        if where:
+            message += f" (line {where['line']}, in {where['function']}: `{where['text']}`)"
+        if kind in ("SystemExit", "KeyboardInterrupt"):
+            message += "; a graded function must return its result, not stop the program"
+        return message, "raises", None
+    if outcome.status == "timeout":
+        return f"did not finish within the time limit ({outcome.reason}); is there an endless loop?", "timeout", None
+    if outcome.status == "died":
+        return f"ended the grading process: {outcome.reason}", "crashed", "do not call sys.exit/os._exit or allocate huge arrays in a graded function"
+    return f"was not run: {outcome.reason}", None, None
+
+
+def _type_fix(mistake):
+    return {
+        "returns_list": "build the result with numpy operations, or wrap it with np.array(...)",
+        "returns_none": "end the function with `return <result>`",
+    }.get(mistake)
+
+
+def _check_dtype(case, leaves, record):
+    for path, template, value in leaves:
+        if isinstance(template, Arr):
+            if value.dtype != np.dtype(template.dtype):
+                where = _leaf_name(case.function, path) 
+                record("dtype", "fail", f"{where} has dtype {value.dtype}; expected {template.dtype}", "wrong_dtype", _dtype_fix(value.dtype, template.dtype))
+                return
+        elif isinstance(template, Scalar):
+            kind = getattr(value, "dtype", None)
+            if kind is not None and kind.kind == "f" and kind != np.float64:
+                record("dtype", "fail", f"returned a {kind} number; expected float64", "wrong_dtype", _dtype_fix(kind, "float64"))
+                return
+    record("dtype", "pass")
+
+
+def _dtype_fix(got, expected):
+    got = np.dtype(got)
+    if expected == "int64":
+        return "convert the labels with .astype(np.int64)"
+    if got.kind == "f":
+        return f"compute in float64: do not convert to {got} (astype / dtype=...)"
+    if got.kind in "iub":
+        return f"the result is {got}: start from float arrays (e.g. np.zeros(shape) rather than np.zeros_like of an int array) and avoid // and astype(int)"
+    if got.kind == "c":
+        return "the result is complex: take real values only"
+    return f"return float64 values, not {got}"
+
+
+def _check_finite(case, leaves, record):
+    for path, template, value in leaves:
+        array = np.asarray(value)
+        if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+            where = _leaf_name(case.function, path) 
+            count = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+            record("finite", "fail", f"{where} contains {count} nan or inf entr{'y' if count == 1 else 'ies'}")
+            return
+    record("finite", "pass")
+
+
+def _same(before, after):
+    """Bitwise equality of the structures of arguments before and after a call."""
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype == before.dtype and after.tobytes() == before.tobytes()
+    if isinstance(before, dict):
+        return isinstance(after, dict) and set(after) == set(before) and all(_same(before[k], after[k]) for k in before)
+    if isinstance(before, (list, tuple)):
+        return isinstance(after, (list, tuple)) and len(after) == len(before) and all(_same(b, a) for b, a in zip(before, after))
+    if before is None:
+        return True
+    return before == after
+
+
+def changed_entries(before, after):
+    """(number of entries changed, largest absolute change) between two arrays of one shape."""
+    if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray) and before.shape == after.shape):
+        return None
+    diff = before != after
+    if not np.any(diff):
+        return 0, 0.0
+    return int(np.count_nonzero(diff)), float(np.max(np.abs(before.astype(np.float64) - after.astype(np.float64))))
+
+
+def _check_inputs(case, outcome, param_names, record):
+    changed = []
+    for index, before in enumerate(case.args):
+        if before is None or index >= len(outcome.args_after):
+            continue
+        if not _same(before, outcome.args_after[index]):
+            name = param_names[index] if index < len(param_names) else f"argument {index + 1}"
+            changed.append((name, before, outcome.args_after[index]))
+    if not changed:
+        record("inputs_unchanged", "pass")
+        return
+    name, before, after = changed[0]
+    detail = ""
+    if isinstance(before, dict):
+        keys = [k for k in before if not _same(before[k], after.get(k) if isinstance(after, dict) else None)]
+        detail = f" (entries {keys})" if keys else " (its keys)"
+    else:
+        counted = changed_entries(before, after)
+        if counted:
+            detail = f" ({counted[0]} entr{'y' if counted[0] == 1 else 'ies'} changed, by up to {counted[1]:.1e})"
+    names = ", ".join(c[0] for c in changed)
+    message = f"changed its argument{'s' if len(changed) > 1 else ''} {names} in place{detail}"
+    record(
+        "inputs_unchanged", "fail", message, "input_mutation",
+        f"leave {name} alone: compute a new array (e.g. `{name} = {name}.copy()` first, or out-of-place operations like `a = a * 2` instead of `a *= 2`)",
+    )  # fmt: skip
+
+
+def _check_value(case, leaves, tolerance, mode, record):
+    expected_leaves = {p: v for p, _, v in flatten(case.expect, case.expected)}
+    for path, template, value in leaves:
+        expected = expected_leaves[path]
+        where = _leaf_name(case.function, path) 
+        if isinstance(template, Arr) and template.dtype == "int64":
+            wrong = int(np.count_nonzero(np.asarray(value) != np.asarray(expected)))
+            if wrong:
+                record("value", "fail", f"{where}: {wrong} of {np.size(expected)} labels differ from the reference's")
+                return
+            continue
+        if isinstance(template, Scalar):
+            got, want = scalar_value(value), scalar_value(expected)
+            error = gc.relative_error(np.array([got]), np.array([want]))
+            if error > tolerance:
+                record("value", "fail", f"{where} is off: relative error {error:.1e} (allowed {tolerance:.0e}); yours is {got:.6g}")
+                return
+            continue
+        got = np.asarray(value, dtype=np.float64)
+        want = np.asarray(expected, dtype=np.float64)
+        error = gc.relative_error(got, want)
+        if error > tolerance:
+            count, size, first = _where_differs(got, want, tolerance)
+            message = f"{where} does not match the reference: relative error {error:.1e} (allowed {tolerance:.0e})"
+            if count:
+                message += f"; {count} of {size} entries differ, first at {first}"
+            record("value", "fail", message)
+            return
+    record("value", "pass")
+
+
+def _check_fd(case, leaves, tolerance, record):
+    values = {p: v for p, _, v in leaves}
+    for path in case.fd:
+        gradient = np.asarray(values[path], dtype=np.float64)
+        probes = case.probes(path)
+        error = gc.compare(probes, gradient)
+        if error > tolerance:
+            where = _leaf_name(case.function, path) 
+            how = "entry by entry" if probes.exact else f"along {sum(1 for d in probes.directions if not isinstance(d, tuple))} random directions and at {sum(1 for d in probes.directions if isinstance(d, tuple))} random entries"
+            record("finite_differences", "fail", f"{where} disagrees with central finite differences of the loss ({how}): relative error {error:.1e} (allowed {tolerance:.0e})")
+            return
+    record("finite_differences", "pass")
+
+
+def _check_properties(case, leaves, outcome, mode, tolerance, record):
+    values = {p: v for p, _, v in leaves}
+    for name in _properties(case, mode):
+        problem = PROPERTIES[name](case, values)
+        if problem:
+            message, mistake, fix = problem if isinstance(problem, tuple) else (problem, None, None)
+            record("properties", "fail", message, mistake, fix)
+            return
+    record("properties", "pass")
+
+
+# --- properties: each returns None when it holds, else a message ------------------------
+
+
+def _rows_sum_to_one(case, values):
+    S = values[""]
+    sums = S.sum(axis=1)
+    if np.all(np.abs(sums - 1.0) <= 1e-9):
+        return None
+    return f"rows must each sum to 1; yours sum to values between {sums.min():.3g} and {sums.max():.3g}"
+
+
+def _in_unit_interval(case, values):
+    S = values[""]
+    if np.all((S >= 0.0) & (S <= 1.0)):
+        return None
+    return f"entries must lie in [0, 1]; yours range from {S.min():.3g} to {S.max():.3g}"
+
+
+def _jacobian_rows(case, values):
+    J = values[""]
+    if not np.all(np.abs(J.sum(axis=1)) <= 1e-9):
+        return "each row of the softmax Jacobian must sum to 0 (the probabilities always add to 1)"
+    if not np.allclose(J, J.T, rtol=0, atol=1e-12):
+        return "the softmax Jacobian s_i(delta_ij - s_j) is symmetric; yours is not"
+    return None
+
+
+def _positive(case, values):
+    value = scalar_value(values[""])
+    return None if value > 0 else f"a cross-entropy of probabilities below 1 is positive; yours is {value:.6g}"
+
+
+def _matches_exact_gradient(case, values):
+    error = gc.relative_error(values[""], case.context["exact"])
+    if error <= 1e-6:
+        return None
+    return f"differs from the exact gradient of the test function by relative error {error:.1e} (central differences get within 1e-6)"
+
+
+def _matches_definition(case, values):
+    got = scalar_value(values[""])
+    want = case.context["exact"]
+    if abs(got - want) <= 1e-12 + 1e-9 * abs(want):
+        return None
+    return f"returned {got:.6g}; norm(a - b) / (norm(a) + norm(b)) is {want:.6g} here"
+
+
+def _all_small(case, values):
+    errors = {key: scalar_value(values[f"[{key!r}]"]) for key in ("W1", "b1", "W2", "b2")}
+    bad = {k: v for k, v in errors.items() if not 0.0 <= v < 1e-6}
+    if bad:
+        shown = ", ".join(f"{k}: {v:.1e}" for k, v in bad.items())
+        return f"for a correct backprop every relative error should be below 1e-6; yours reports {shown}"
+    if all(v == 0.0 for v in errors.values()):
+        return "every relative error is exactly 0: are backprop's gradients being compared with themselves?"
+    return None
+
+
+def _detects_wrong_backprop(case, values):
+    expected = abs(1.0 - 1.1) / (1.0 + 1.1)
+    errors = {key: scalar_value(values[f"[{key!r}]"]) for key in ("W1", "b1", "W2", "b2")}
+    if all(abs(v - expected) < 2e-3 for v in errors.values()):
+        return None
+    shown = ", ".join(f"{k}: {v:.2g}" for k, v in errors.items())
+    return (
+        f"with backprop's gradients scaled by 1.1 every relative error should be about {expected:.3f}; yours reports {shown}",
+        None,
+        "gradient_check must call backprop and compare its result with numerical_gradient's",
+    )
+
+
+def _labels_in_range(case, values):
+    labels = values[""]
+    classes = case.context["sizes"][-1]
+    top = 2 if classes == 1 else classes
+    if np.all((labels >= 0) & (labels < top)):
+        return None
+    return f"labels must be in 0..{top - 1}; yours range from {labels.min()} to {labels.max()}"
+
+
+def _forward_consistent(case, values):
+    p = case.context["point"]
+    Z1 = p.X @ p.W1 + p.b1
+    X2 = gc.logistic(Z1)
+    Z2 = X2 @ p.W2 + p.b2
+    expected = {"Z1": Z1, "X2": X2, "Z2": Z2, "Y_hat": gc.softmax(Z2)}
+    for name in ("Z1", "X2", "Z2", "Y_hat"):
+        error = gc.relative_error(values[name], expected[name])
+        if error > 1e-6:
+            return f"{name} does not follow the definition ({_FORWARD_RULE[name]}): relative error {error:.1e}"
+    return None
+
+
+_FORWARD_RULE = {"Z1": "X @ W1 + b1", "X2": "sigmoid(Z1)", "Z2": "X2 @ W2 + b2", "Y_hat": "softmax(Z2)"}
+
+
+def _init_matches_contract(case, values):
+    sizes, seed = case.context["sizes"], case.context["seed"]
+    rng = np.random.default_rng(seed)
+    for layer in range(1, len(sizes)):
+        W = rng.standard_normal((sizes[layer - 1], sizes[layer])) / np.sqrt(sizes[layer - 1])
+        if gc.relative_error(values[f"['W{layer}']"], W) > 1e-12:
+            return f"W{layer} is not the contract's draw: rng = np.random.default_rng(seed), then rng.standard_normal((n_in, n_out)) / sqrt(n_in) for each layer in order"
+        if np.any(values[f"['b{layer}']"] != 0):
+            return f"b{layer} must start at zeros"
+    return None
+
+
+def _first_cost_matches_init(case, values):
+    X, Y, sizes = case.context["X"], case.context["Y"], case.context["sizes"]
+    seed = case.args[5] if len(case.args) > 5 else 1
+    rng = np.random.default_rng(seed)
+    params = {}
+    for layer in range(1, len(sizes)):
+        params[f"W{layer}"] = rng.standard_normal((sizes[layer - 1], sizes[layer])) / np.sqrt(sizes[layer - 1])
+        params[f"b{layer}"] = np.zeros((1, sizes[layer]))
+    costs = values["costs"]
+    first = gc.layered_cost(X, Y, params)
+    if abs(costs[0] - first) > 1e-9 * max(1.0, abs(first)):
+        return f"costs[0] should be the cost of initialize_parameters(layer_sizes, seed) before any step ({first:.6g}); yours is {costs[0]:.6g}"
+    if not costs[-1] < costs[0]:
+        return "the cost did not go down during training"
+    return None
+
+
+PROPERTIES = {
+    "rows_sum_to_one": _rows_sum_to_one,
+    "in_unit_interval": _in_unit_interval,
+    "jacobian_rows_sum_to_zero": _jacobian_rows,
+    "positive": _positive,
+    "matches_exact_gradient": _matches_exact_gradient,
+    "matches_definition": _matches_definition,
+    "all_small": _all_small,
+    "detects_wrong_backprop": _detects_wrong_backprop,
+    "labels_in_range": _labels_in_range,
+    "forward_consistent": _forward_consistent,
+    "init_matches_contract": _init_matches_contract,
+    "first_cost_matches_init": _first_cost_matches_init,
+}
+
+
+def is_number(value):
+    return is_float_scalar(value)
+
+
+__all__ = ["CallOutcome", "Verdict", "applicable", "evaluate", "describe", "shape_text", "changed_entries"]

@@ -1,0 +1,187 @@
+"""The one gradient checker: central differences, one default step, numbers out, no printing.
+
+The grader compares a submitted gradient with finite differences of a scalar function
+computed here, in the grader, with this module's own forward pass (written from the
+definitions; it contains no gradient formula). Small arrays are differentiated entry by
+entry; large ones (the MNIST sizes) through a few random directions plus a random sample of
+single entries, which costs a fixed number of evaluations whatever the array's size.
+
+The finite-difference values ("probes") depend only on the point, not on the submission, so
+they are computed once per test case and reused for every submission in a batch.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EPS = 1e-5
+EXACT_LIMIT = 400  # arrays with at most this many entries are checked entry by entry
+DIRECTIONS = 3
+SAMPLED_ENTRIES = 12
+
+
+# --- the forward pass the differences are taken of ---------------------------------------
+
+
+def logistic(Z):
+    return np.exp(-np.logaddexp(0.0, -Z))
+
+
+def log_softmax(Z):
+    shifted = Z - Z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax(Z):
+    return np.exp(log_softmax(Z))
+
+
+def mean_cross_entropy(Z2, Y):
+    """Mean cross-entropy of softmax(Z2) against one-hot Y, from the logits."""
+    return float(-np.sum(Y * log_softmax(Z2)) / Y.shape[0])
+
+
+def forward_layers(X, params):
+    """Activations of an L-layer sigmoid network: cache {"A0", "Z1", "A1", ...}."""
+    L = sum(1 for key in params if key.startswith("W"))
+    cache = {"A0": X}
+    A = X
+    for layer in range(1, L + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        A = logistic(Z) if layer < L or Z.shape[1] == 1 else softmax(Z)
+        cache[f"Z{layer}"] = Z
+        cache[f"A{layer}"] = A
+    return cache
+
+
+def layered_cost(X, Y, params):
+    """cost_n of the contract: binary cross-entropy for one output unit, else cross-entropy."""
+    cache = forward_layers(X, params)
+    L = sum(1 for key in params if key.startswith("W"))
+    Z = cache[f"Z{L}"]
+    if Z.shape[1] == 1:
+        return float(np.mean(Y * np.logaddexp(0.0, -Z) + (1 - Y) * np.logaddexp(0.0, Z)))
+    return mean_cross_entropy(Z, Y)
+
+
+# --- finite differences -------------------------------------------------------------------
+
+
+class Counter:
+    """Counts evaluations of the scalar function (reported by the benchmark)."""
+
+    def __init__(self):
+        self.evaluations = 0
+
+
+@dataclass
+class Probes:
+    """Finite-difference measurements of one gradient: ``numeric[i]`` estimates
+    ``sum(directions[i] * gradient)``; a direction is a full array or a single entry."""
+
+    shape: tuple
+    exact: bool
+    directions: list = field(default_factory=list)  # ndarray, or a tuple index for one entry
+    numeric: np.ndarray = None
+    evaluations: int = 0
+
+    def project(self, gradient):
+        values = []
+        for direction in self.directions:
+            if isinstance(direction, tuple):
+                values.append(float(gradient[direction]))
+            else:
+                values.append(float(np.sum(direction * gradient)))
+        return np.array(values)
+
+
+def relative_error(a, b):
+    """norm(a - b) / (norm(a) + norm(b)) over the flattened arrays; 0.0 when both are 0."""
+    a = np.ravel(np.asarray(a, dtype=np.float64))
+    b = np.ravel(np.asarray(b, dtype=np.float64))
+    denominator = np.linalg.norm(a) + np.linalg.norm(b)
+    if denominator == 0.0:
+        return 0.0
+    return float(np.linalg.norm(a - b) / denominator)
+
+
+def probe(f, x, rng, eps=EPS, exact_limit=EXACT_LIMIT):
+    """Finite differences of the scalar ``f()`` (which reads x) with respect to x.
+
+    x is perturbed in place and restored bit for bit (saved values are assigned back).
+    """
+    counter = Counter()
+
+    def evaluate():
+        counter.evaluations += 1
+        return f()
+
+    result = Probes(shape=x.shape, exact=x.size <= exact_limit)
+    numeric = []
+    if result.exact:
+        for index in np.ndindex(x.shape):
+            saved = x[index]
+            x[index] = saved + eps
+            plus = evaluate()
+            x[index] = saved - eps
+            minus = evaluate()
+            x[index] = saved
+            result.directions.append(index)
+            numeric.append((plus - minus) / (2 * eps))
+    else:
+        saved = x.copy()
+        for _ in range(DIRECTIONS):
+            v = rng.standard_normal(x.shape)
+            v /= np.linalg.norm(v)
+            np.add(saved, eps * v, out=x)
+            plus = evaluate()
+            np.subtract(saved, eps * v, out=x)
+            minus = evaluate()
+            result.directions.append(v)
+            numeric.append((plus - minus) / (2 * eps))
+        x[...] = saved
+        for flat in rng.choice(x.size, size=min(SAMPLED_ENTRIES, x.size), replace=False):
+            index = tuple(int(i) for i in np.unravel_index(flat, x.shape))
+            value = x[index]
+            x[index] = value + eps
+            plus = evaluate()
+            x[index] = value - eps
+            minus = evaluate()
+            x[index] = value
+            result.directions.append(index)
+            numeric.append((plus - minus) / (2 * eps))
+        x[...] = saved
+    result.numeric = np.array(numeric)
+    result.evaluations = counter.evaluations
+    return result
+
+
+def elementwise_probe(f, x, eps=EPS):
+    """Derivative of an elementwise function f(x) (array in, same-shape array out):
+    all entries from two evaluations."""
+    result = Probes(shape=x.shape, exact=True)
+    result.directions = list(np.ndindex(x.shape))
+    result.numeric = ((f(x + eps) - f(x - eps)) / (2 * eps)).ravel()
+    result.evaluations = 2
+    return result
+
+
+def jacobian_probe(f, z, eps=EPS):
+    """Jacobian of a vector function f(z) of shape (C,): entry [i, j] = d f_i / d z_j."""
+    C = z.shape[0]
+    result = Probes(shape=(C, C), exact=True)
+    columns = []
+    for j in range(C):
+        step = np.zeros(C)
+        step[j] = eps
+        columns.append((f(z + step) - f(z - step)) / (2 * eps))
+    jacobian = np.stack(columns, axis=1)
+    result.directions = list(np.ndindex((C, C)))
+    result.numeric = jacobian.ravel()
+    result.evaluations = 2 * C
+    return result
+
+
+def compare(probes, gradient):
+    """Relative error between a submitted gradient and the finite differences."""
+    return relative_error(probes.project(gradient), probes.numeric)

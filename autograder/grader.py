@@ -1,0 +1,358 @@
+"""Grade one submission: the core every entry point wraps.
+
+    Grader(config, reference).grade(path) -> Results
+
+1. parse the submission and keep its definitions (submission.py);
+2. start a sandboxed worker (sandbox.py) and run those definitions in it;
+3. for each contract function, call it on every case of the plan (cases.py), check what
+   came back (checks.py) and name known mistakes (diagnosis.py);
+4. score each function from the config's points and check weights.
+
+A Grader builds its plan (the cases, the reference's results, the finite differences) once
+and reuses it for every submission it grades, which is what makes batches fast.
+"""
+
+import time
+
+import numpy as np
+
+from . import contract, wire
+from .cases import PlanBuilder
+from .checks import CallOutcome, applicable, evaluate
+from .diagnosis import diagnose
+from .results import CheckScore, Finding, FunctionResult, Results
+from .sandbox import Sandbox, WorkerGone, WorkerTimeout
+from .submission import SubmissionError, read_submission
+
+CALLEES = {
+    "backprop": ("forward", "dJ_dZ2", "dJ_dW2", "dJ_db2", "dJ_dX2", "dJ_dZ1", "dJ_dW1", "dJ_db1", "sigmoid", "d_sigmoid", "softmax"),
+    "gradient_check": ("backprop", "numerical_gradient", "relative_error", "forward", "cross_entropy"),
+    "fit": ("initialize_parameters", "forward_n", "cost_n", "backward_n", "update"),
+    "predict": ("forward_n",),
+    "forward": ("sigmoid", "softmax"),
+    "forward_n": ("sigmoid", "softmax"),
+    "backward_n": ("d_sigmoid",),
+}
+MAX_FINDINGS = 4
+MAX_OUTPUT = 2000
+MB = 1 << 20
+
+
+class Grader:
+    def __init__(self, config, reference=None, hide=(), isolation="auto", slot=0):
+        if config.mode == "hidden" and reference is None:
+            raise ValueError("hidden grading needs the reference solution")
+        self.config = config
+        self.reference = reference if config.mode == "hidden" else None
+        self.sandbox = Sandbox(config.limits, hide=hide, isolation=isolation, slot=slot)
+        self._plan = None
+
+    @property
+    def plan(self):
+        if self._plan is None:
+            builder = PlanBuilder(self.config.seeds, self.reference)
+            self._plan = builder.build(self.config.functions)
+        return self._plan
+
+    def close(self):
+        self.sandbox.close()
+
+    # -- one submission ------------------------------------------------------------------
+
+    def grade(self, path):
+        started = time.monotonic()
+        limits = self.config.limits
+        deadline = started + limits.total_seconds
+        name = str(path)
+        try:
+            parsed = read_submission(path)
+        except SubmissionError as err:
+            return self._fatal(name, str(err), started)
+        if parsed.fatal:
+            return self._fatal(name, parsed.fatal, started, parsed)
+        if not parsed.units:
+            return self._fatal(name, "the submission defines nothing (no functions, no imports)", started, parsed)
+
+        worker = self.sandbox.start()
+        try:
+            plan = self.plan  # built while the worker starts
+            try:
+                loaded = self._start(worker, parsed, deadline, started)
+            except WorkerTimeout:
+                return self._fatal(
+                    name,
+                    f"running the file's definitions did not finish within {limits.import_seconds:g} s "
+                    "(an endless loop at import, in a class body, a decorator or a default value?)",
+                    started, parsed,
+                )  # fmt: skip
+            except WorkerGone as err:
+                return self._fatal(name, f"running the file's definitions stopped the grading process: {err.reason}", started, parsed)
+            session = _Session(self, worker, parsed, deadline)
+            functions = []
+            for function in self.config.functions:
+                functions.append(session.grade_function(function, plan[function], loaded["functions"].get(function, {})))
+            worker = session.worker
+        finally:
+            if worker is not None:
+                worker.stop()
+        _cross_reference(functions)
+        score = round(sum(f.score for f in functions), 4)
+        return Results(
+            submission=name,
+            mode=self.config.mode,
+            score=score,
+            max_score=self.config.max_score,
+            functions=functions,
+            load=_load_report(parsed, loaded, self.config.mode),
+            sandbox=self.sandbox.describe(),
+            execution_time=round(time.monotonic() - started, 3),
+        )
+
+    def _start(self, worker, parsed, deadline, started):
+        limits = self.config.limits
+        worker.wait_ready(min(deadline, time.monotonic() + 30))
+        header = {
+            "op": "load",
+            "filename": parsed.filename,
+            "source": parsed.source,
+            "units": [u.wire() for u in parsed.units],
+            "names": list(contract.NAMES),
+        }
+        reply, _ = worker.request(header, deadline=min(deadline, time.monotonic() + limits.import_seconds), max_bytes=64 * MB)
+        return reply
+
+    def _fatal(self, name, message, started, parsed=None):
+        functions = []
+        for function in self.config.functions:
+            functions.append(
+                FunctionResult(
+                    name=function, score=0.0, max_score=self.config.points[function],
+                    findings=[Finding("load", "", message, "submission_error")], mistakes=["submission_error"],
+                    summary=message,
+                )  # fmt: skip
+            )
+        load = _load_report(parsed, None, self.config.mode) if parsed else {}
+        return Results(
+            submission=name, mode=self.config.mode, score=0.0, max_score=self.config.max_score,
+            functions=functions, load=load, fatal=message, sandbox=self.sandbox.describe(),
+            execution_time=round(time.monotonic() - started, 3),
+        )  # fmt: skip
+
+
+class _Session:
+    """The state of grading one submission: the current worker and the deadline."""
+
+    def __init__(self, grader, worker, parsed, deadline):
+        self.grader = grader
+        self.config = grader.config
+        self.worker = worker
+        self.parsed = parsed
+        self.deadline = deadline
+        self.restart_problem = None
+
+    def _restart(self):
+        if self.worker is not None:
+            self.worker.kill()
+        self.worker = None
+        if time.monotonic() >= self.deadline:
+            self.restart_problem = "the submission's total time limit ran out"
+            return
+        worker = self.grader.sandbox.start()
+        try:
+            self.grader._start(worker, self.parsed, self.deadline, time.monotonic())
+        except (WorkerTimeout, WorkerGone) as err:
+            worker.kill()
+            self.restart_problem = f"the worker could not be restarted ({getattr(err, 'reason', 'timed out')})"
+            return
+        self.worker = worker
+
+    def call(self, case):
+        limits = self.config.limits
+        if self.worker is None:
+            return CallOutcome("skipped", reason=self.restart_problem or "the worker is not running")
+        now = time.monotonic()
+        if now >= self.deadline:
+            return CallOutcome("skipped", reason=f"the submission's total time limit ({limits.total_seconds:g} s) ran out")
+        header, blobs = _request(case, limits)
+        per_call = now + limits.call_seconds
+        try:
+            reply, reply_blobs = self.worker.request(header, blobs, deadline=min(per_call, self.deadline), max_bytes=4 * limits.result_mb * MB + 64 * MB)
+        except WorkerTimeout:
+            total = time.monotonic() >= self.deadline - 1e-3 and per_call > self.deadline
+            reason = f"the submission's total limit of {limits.total_seconds:g} s" if total else f"{limits.call_seconds:g} s per call"
+            self._restart()
+            return CallOutcome("timeout", reason=reason)
+        except WorkerGone as err:
+            self._restart()
+            return CallOutcome("died", reason=err.reason)
+        try:
+            value = wire.decode_value(reply["result"], reply_blobs)
+            after = [wire.decode_value(a, reply_blobs) for a in reply.get("args_after", [])]
+        except (wire.WireError, ValueError, KeyError, TypeError) as err:
+            self._restart()
+            return CallOutcome("died", reason=f"the worker's reply could not be read ({err})")
+        return CallOutcome(
+            status="raised" if reply.get("status") == "raised" else "ok",
+            value=value, args_after=after, exception=reply.get("exception"),
+            output=str(reply.get("output", "")), output_chars=int(reply.get("output_chars", 0)),
+            warnings=list(reply.get("warnings", [])), seconds=float(reply.get("seconds", 0.0)),
+        )  # fmt: skip
+
+    def grade_function(self, name, cases, info):
+        spec = contract.spec(name)
+        points = self.config.points[name]
+        problem = _definition_problem(spec, info)
+        if problem:
+            message, mistake = problem
+            return FunctionResult(name, 0.0, points, findings=[Finding("defined", "", message, mistake)], mistakes=[mistake], summary=message)
+
+        mode = self.config.mode
+        tallies = {}
+        findings, mistakes, outputs, warnings = [], [], [], []
+        seen_messages = set()
+        seconds = 0.0
+        stop_reason = None
+        for case in cases:
+            if stop_reason:
+                outcome = CallOutcome("skipped", reason=stop_reason)
+            else:
+                outcome = self.call(case)
+            seconds += outcome.seconds
+            names = applicable(case, mode)
+            verdicts, leaves = evaluate(case, outcome, mode, self.config.tolerance, spec.params)
+            for verdict in verdicts:
+                passed, total = tallies.get(verdict.check, (0, 0))
+                tallies[verdict.check] = (passed + (verdict.status == "pass"), total + 1)
+            failed = [v for v in verdicts if v.status == "fail"]
+            if failed:
+                first = failed[0]
+                found = diagnose(case, outcome, verdicts, leaves, mode, self.grader.reference)
+                mistake = found.mistake if found else first.mistake
+                message = first.message
+                if found:
+                    message = f"{message}. Likely cause: {found.explanation}"
+                fix = found.fix if found else first.fix
+                key = (first.check, message)
+                if key not in seen_messages and len(findings) < MAX_FINDINGS and outcome.status != "skipped":
+                    seen_messages.add(key)
+                    findings.append(Finding(first.check, case.label, message, mistake, fix))
+                if mistake and mistake not in mistakes:
+                    mistakes.append(mistake)
+                for later in failed[1:]:
+                    if later.mistake and later.mistake not in mistakes:
+                        mistakes.append(later.mistake)
+                        if len(findings) < MAX_FINDINGS:
+                            findings.append(Finding(later.check, case.label, later.message, later.mistake, later.fix))
+            if outcome.status == "raised" and (outcome.exception or {}).get("type") == "NotImplementedError":
+                stop_reason = "the function is not implemented"
+            elif outcome.status in ("timeout", "died"):
+                stop_reason = f"an earlier case {'timed out' if outcome.status == 'timeout' else 'ended the worker'}"
+            if outcome.output_chars:
+                outputs.append((case.label, outcome.output, outcome.output_chars))
+            for w in outcome.warnings:
+                text = f"{w.get('category')}: {w.get('message')}"
+                if text not in warnings and len(warnings) < 3:
+                    warnings.append(text)
+
+        score = _score(points, tallies, self.config.weights)
+        checks = [CheckScore(check, passed, total, self.config.weights.get(check, 0.0)) for check, (passed, total) in tallies.items()]
+        summary = "all checks passed" if not findings else findings[0].message
+        return FunctionResult(
+            name=name, score=score, max_score=points, checks=checks, findings=findings, mistakes=mistakes,
+            summary=summary, output=_output_text(outputs, mode), warnings=warnings, seconds=round(seconds, 4),
+        )  # fmt: skip
+
+
+def _request(case, limits):
+    cached = getattr(case, "_wire", None)
+    if cached is None:
+        blobs = []
+        args = [wire.encode_value(a, blobs, 1 << 40) for a in case.args]
+        aux = [wire.encode_value(a, blobs, 1 << 40) for a in case.aux]
+        header = {
+            "op": "call", "fn": case.function, "args": args, "aux": aux, "functions": case.test_functions,
+            "patch": case.patch, "max_bytes": limits.result_mb * MB,
+        }  # fmt: skip
+        cached = (header, blobs)
+        case._wire = cached
+    return cached
+
+
+def _definition_problem(spec, info):
+    if not info or not info.get("defined"):
+        return f"{spec.name} is not defined: write a top-level function `def {spec.name}({', '.join(spec.params)}):`", "missing_function"
+    if not info.get("callable"):
+        return f"{spec.name} is a {info.get('type', 'value')}, not a function", "missing_function"
+    params = info.get("params")
+    if params is None:
+        return None  # a callable whose signature cannot be read: call it and see
+    positional = [p for p in params if p["kind"] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
+    star = any(p["kind"] == "VAR_POSITIONAL" for p in params)
+    required = [p for p in params if not p["default"] and p["kind"] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY")]
+    theirs = f"{spec.name}({', '.join(p['name'] for p in params)})"
+    wanted = f"{spec.name}({', '.join(spec.params)})"
+    too_many_required = len([p for p in required if p["kind"] != "KEYWORD_ONLY"]) > len(spec.required) or any(p["kind"] == "KEYWORD_ONLY" for p in required)
+    too_few = len(positional) < len(spec.params) and not star
+    if too_many_required or too_few:
+        return f"wrong signature: the contract calls {wanted}; yours is {theirs}", "wrong_signature"
+    return None
+
+
+def _score(points, tallies, weights):
+    total_weight = sum(weights.get(check, 0.0) for check in tallies)
+    if total_weight <= 0:
+        return 0.0
+    earned = sum(weights.get(check, 0.0) * passed / total for check, (passed, total) in tallies.items() if total)
+    return round(points * earned / total_weight, 4)
+
+
+def _output_text(outputs, mode):
+    if not outputs:
+        return ""
+    total = sum(n for _, _, n in outputs)
+    if mode == "hidden":
+        return f"(the function printed {total} characters; output is not shown for hidden tests)"
+    text = "".join(f"[{label}]\n{out}\n" for label, out, _ in outputs)
+    if len(text) > MAX_OUTPUT or total > sum(len(o) for _, o, _ in outputs):
+        text = text[:MAX_OUTPUT] + f"\n... ({total} characters printed in all)"
+    return text
+
+
+def _load_report(parsed, loaded, mode):
+    report = {
+        "kept": len(parsed.units),
+        "skipped": [f"{label}: {reason}" for label, reason in parsed.skipped],
+        "problems": [f"{label}: {message}" for label, message in parsed.problems],
+        "main_blocks": parsed.main_blocks,
+    }
+    if loaded:
+        for unit, outcome in zip(parsed.units, loaded.get("units", [])):
+            if not outcome.get("ok"):
+                exc = outcome.get("exception") or {}
+                text = f"{unit.label}: raised {exc.get('type')}: {exc.get('message', '')}".rstrip(": ")
+                report["problems"].append(text)
+    return report
+
+
+def _cross_reference(functions):
+    by_name = {f.name: f for f in functions}
+    for f in functions:
+        callees = CALLEES.get(f.name)
+        if not callees or f.passed:
+            continue
+        broken = [c for c in callees if c in by_name and not by_name[c].passed]
+        if broken:
+            message = f"{f.name} calls {', '.join(broken)}, which fail{'s' if len(broken) == 1 else ''} {'its' if len(broken) == 1 else 'their'} own checks: fix {'it' if len(broken) == 1 else 'them'} first"
+            f.findings.append(Finding("calls", "", message))
+
+
+def grade_file(path, config, reference=None, hide=(), isolation="auto"):
+    """Grade one file with a fresh Grader (convenience for the CLI and tests)."""
+    grader = Grader(config, reference, hide=hide, isolation=isolation)
+    try:
+        return grader.grade(path)
+    finally:
+        grader.close()
+
+
+__all__ = ["Grader", "grade_file", "np"]

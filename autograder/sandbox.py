@@ -1,0 +1,450 @@
+"""Run a submission's code in a separate, limited process and talk to it over pipes.
+
+The grader never imports a submission. A worker is a fresh ``python -I`` started with
+fork + exec (so it carries none of the grader's memory: no reference values, no hidden
+inputs), fed its program as source text (worker.py), with:
+
+* limits: address space (RLIMIT_AS), CPU seconds, file size, process count, no core files;
+  a wall-clock limit per request, enforced here with SIGKILL;
+* its own session and process group, stdin/stdout/stderr on /dev/null (prints are captured
+  inside the worker, capped), and a minimal environment;
+* when it can (``isolation`` below): a private mount namespace in which the grader's files
+  (the course's solutions, this package, results folders, other submissions) are covered
+  by empty tmpfs mounts and /tmp is a fresh tmpfs; a network namespace with no interfaces;
+  and, when the grader runs as root, an unprivileged uid of its own with no_new_privs.
+
+Isolation modes, chosen at start-up and reported with every result:
+    "root"    grader is root: namespaces + a dedicated uid (full protection)
+    "userns"  grader is not root but the kernel allows user namespaces: namespaces, same uid
+    "none"    neither: limits and a separate process only (see README, "Security model")
+"""
+
+import ctypes
+import os
+import resource
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import wire
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV = 2, 4
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker. Times in seconds."""
+
+    call_seconds: float = 5.0  # wall time of one call of a student function
+    import_seconds: float = 10.0  # wall time to run the submission's definitions
+    total_seconds: float = 120.0  # wall time for the whole submission, all restarts included
+    memory_mb: int = 2048  # address space of the worker (RLIMIT_AS)
+    output_chars: int = 20_000  # printed characters kept per call (the rest is counted)
+    result_mb: int = 64  # largest array a function may return
+    processes: int = 16  # processes and threads the worker may start (dedicated uid)
+
+
+class WorkerGone(RuntimeError):
+    """The worker died, exited or broke the protocol; ``reason`` says which."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkerTimeout(RuntimeError):
+    pass
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(
+        _libc.mount(
+            source.encode() if source else None,
+            str(target).encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def _cover(path, keep, staging):
+    """Cover ``path`` with an empty tmpfs, except for the sub-paths in ``keep``, which are
+    moved back in through bind mounts staged in ``staging`` (a list of empty folders)."""
+    staged = []
+    for inner, stage in zip(keep, staging):
+        _mount(str(inner), stage, None, MS_BIND | MS_REC)
+        staged.append((inner, stage))
+    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for inner, stage in staged:
+        os.makedirs(inner, exist_ok=True)
+        _mount(str(stage), inner, None, MS_MOVE)
+
+
+def isolation_mode(requested="auto"):
+    """Which isolation this machine gives a worker: "root", "userns" or "none"."""
+    if requested == "none":
+        return "none"
+    if os.geteuid() == 0:
+        return "root"
+    if Path("/proc/self/ns/user").exists() and _userns_allowed():
+        return "userns"
+    if requested in ("root", "userns"):
+        raise RuntimeError(f"isolation {requested!r} is not available on this machine")
+    return "none"
+
+
+_USERNS_OK = None
+
+
+def _userns_allowed():
+    global _USERNS_OK
+    if _USERNS_OK is None:
+        try:
+            probe = subprocess.run(
+                ["unshare", "-U", "-m", "-n", "true"], capture_output=True, timeout=5, check=False
+            )
+            _USERNS_OK = probe.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _USERNS_OK = False
+    return _USERNS_OK
+
+
+def _not_traversable_ancestor(path):
+    """The highest ancestor of ``path`` that others cannot enter, and its child on the way."""
+    parts = Path(path).resolve().parts
+    for depth in range(2, len(parts)):
+        folder = Path(*parts[:depth])
+        if not folder.stat().st_mode & 0o001:
+            return folder, Path(*parts[: depth + 1])
+    return None
+
+
+def protect_grader_process():
+    """Make this process's memory unreadable by same-uid processes (/proc/PID/mem, ptrace)."""
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+class Sandbox:
+    """Starts workers. One Sandbox per grading process; ``slot`` tells batch workers apart."""
+
+    def __init__(self, limits=Limits(), hide=(), isolation="auto", slot=0):
+        self.limits = limits
+        self.mode = isolation_mode(isolation)
+        self.hide = self._hidden_paths(hide)
+        self.uid = 200_000 + (os.getpid() * 16 + slot) % 1_000_000 if self.mode == "root" else os.getuid()
+        self.base = Path(tempfile.mkdtemp(prefix="autograder-"))
+        os.chmod(self.base, 0o700)
+        source = (_PACKAGE_DIR / "wire.py").read_text() + "\n" + (_PACKAGE_DIR / "worker.py").read_text()
+        self.program = source
+        self.env = self._environment()
+        if self.mode != "none":
+            protect_grader_process()
+
+    def _hidden_paths(self, extra):
+        paths = [_PACKAGE_DIR, *extra]
+        out = []
+        for p in paths:
+            p = Path(p).resolve()
+            if p.exists() and p not in out:
+                out.append(p)
+        return out
+
+    def _environment(self):
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": "/tmp",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": "/tmp",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # needed by numpy on some CPUs
+            if name in os.environ:
+                env[name] = os.environ[name]
+        return env
+
+    def describe(self):
+        return {
+            "isolation": self.mode,
+            "network": "none" if self.mode != "none" else "open",
+            "hidden_paths": [str(p) for p in self.hide] if self.mode != "none" else [],
+            "dedicated_uid": self.uid if self.mode == "root" else None,
+            "limits": {
+                "call_seconds": self.limits.call_seconds,
+                "import_seconds": self.limits.import_seconds,
+                "total_seconds": self.limits.total_seconds,
+                "memory_mb": self.limits.memory_mb,
+            },
+        }
+
+    def close(self):
+        try:
+            for child in self.base.iterdir():
+                child.rmdir()
+            self.base.rmdir()
+        except OSError:
+            pass
+
+    def start(self):
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        staging = []
+        plan = self._mount_plan() if self.mode != "none" else []
+        for covered, keep in plan:
+            for _ in keep:
+                stage = Path(tempfile.mkdtemp(dir=self.base))
+                staging.append(stage)
+        nproc_limit = self._process_limit()
+        preexec = _Preexec(self, plan, staging, nproc_limit)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-c", self.program, str(request_r), str(reply_w), str(self.limits.output_chars)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(request_r, reply_w),
+                env=self.env,
+                cwd="/",
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
+        finally:
+            os.close(request_r)
+            os.close(reply_w)
+        return WorkerHandle(self, process, request_w, reply_r, staging)
+
+    def _mount_plan(self):
+        """(path to cover, sub-paths to keep visible) in the order they are applied."""
+        plan = []
+        prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+        for path in sorted(self.hide, key=lambda p: len(p.parts)):
+            if any(outer in path.parents and not any(k == path or k in path.parents for k in kept) for outer, kept in plan):
+                continue  # already covered by an outer folder
+            keep = [p for p in prefixes if path in p.parents]
+            plan.append((path, keep))
+        if self.mode == "root":
+            for prefix in sorted(prefixes):
+                blocked = _not_traversable_ancestor(prefix)
+                if blocked and blocked not in plan:
+                    plan.append((blocked[0], [blocked[1]]))
+        # the covered folders must not hide each other's kept parts: apply outer ones first
+        plan.sort(key=lambda item: len(item[0].parts))
+        return plan
+
+    def _process_limit(self):
+        if self.mode == "root":
+            return self.limits.processes
+        uid = os.getuid()
+        count = 0
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    if entry.stat().st_uid == uid:
+                        count += 1
+                except OSError:
+                    pass
+        return count + self.limits.processes
+
+
+class _Preexec:
+    """Runs in the child between fork and exec: limits, namespaces, mounts, then the uid."""
+
+    def __init__(self, sandbox, plan, staging, nproc_limit):
+        self.mode = sandbox.mode
+        self.limits = sandbox.limits
+        self.uid = sandbox.uid
+        self.gid = sandbox.uid if sandbox.mode == "root" else os.getgid()
+        self.real_uid = os.getuid()
+        self.plan = plan
+        self.staging = staging
+        self.nproc = nproc_limit
+
+    def __call__(self):
+        mb = 1024 * 1024
+        limits = self.limits
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
+        cpu = int(limits.total_seconds) + 5
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * mb, 64 * mb))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self.mode == "root":
+            self._enter_namespaces(CLONE_NEWNS | CLONE_NEWNET)
+        elif self.mode == "userns":
+            gid = os.getgid()
+            self._enter_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)
+            Path("/proc/self/setgroups").write_text("deny")
+            Path("/proc/self/uid_map").write_text(f"{self.real_uid} {self.real_uid} 1")
+            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+        if self.mode != "none":
+            _mount(None, "/", None, MS_REC | MS_PRIVATE)
+            stages = iter(self.staging)
+            for covered, keep in self.plan:
+                _cover(covered, keep, [next(stages) for _ in keep])
+            _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+        if self.mode == "root":
+            os.setgroups([])
+            os.setgid(self.gid)
+            os.setuid(self.uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (self.nproc, self.nproc))
+        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        os.chdir("/tmp")
+
+    @staticmethod
+    def _enter_namespaces(flags):
+        _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+class WorkerHandle:
+    def __init__(self, sandbox, process, request_fd, reply_fd, staging):
+        self.sandbox = sandbox
+        self.process = process
+        self.request_fd = request_fd
+        self.reply_fd = reply_fd
+        self.staging = staging
+        self.alive = True
+        self.ready = None
+
+    def wait_ready(self, deadline):
+        header, _ = self._receive(deadline, max_bytes=1 << 16)
+        if header.get("op") != "ready":
+            raise WorkerGone("the worker did not start")
+        self.ready = header
+        return header
+
+    def request(self, header, blobs=(), deadline=None, max_bytes=1 << 28):
+        """Send one request and wait for its reply until ``deadline`` (time.monotonic)."""
+        if not self.alive:
+            raise WorkerGone("the worker is not running")
+        try:
+            frame = memoryview(wire.pack(header, blobs))
+            while frame:
+                frame = frame[os.write(self.request_fd, frame) :]
+        except (BrokenPipeError, OSError):
+            self.kill()
+            raise WorkerGone(self._death_reason()) from None
+        return self._receive(deadline, max_bytes)
+
+    def _receive(self, deadline, max_bytes):
+        length_bytes = self._read_exact(8, deadline)
+        (length,) = struct.unpack(">Q", length_bytes)
+        if length > max_bytes:
+            self.kill()
+            raise WorkerGone(f"the reply was {length} bytes, more than the {max_bytes} allowed")
+        body = self._read_exact(length, deadline)
+        try:
+            return wire.unpack(body)
+        except wire.WireError as err:
+            self.kill()
+            raise WorkerGone(f"the worker's reply was malformed ({err})") from None
+
+    def _read_exact(self, n, deadline):
+        chunks, got = [], 0
+        while got < n:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                self.kill()
+                raise WorkerTimeout()
+            ready, _, _ = select.select([self.reply_fd], [], [], remaining)
+            if not ready:
+                self.kill()
+                raise WorkerTimeout()
+            chunk = os.read(self.reply_fd, min(n - got, 1 << 20))
+            if not chunk:
+                self.kill()
+                raise WorkerGone(self._death_reason())
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _death_reason(self):
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return "the worker stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name
+            if -code == signal.SIGXCPU:
+                return f"the worker used up its CPU time ({name})"
+            if -code == signal.SIGXFSZ:
+                return f"the worker wrote too much to a file ({name})"
+            return f"the worker was killed by {name}"
+        return f"the worker process exited with code {code} (sys.exit, os._exit or a crash)"
+
+    def kill(self):
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.sandbox.mode == "root":
+            _kill_uid(self.sandbox.uid)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for fd in (self.request_fd, self.reply_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        for stage in self.staging:
+            try:
+                stage.rmdir()
+            except OSError:
+                pass
+
+    def stop(self):
+        """Ask politely, then make sure."""
+        if self.alive:
+            try:
+                os.write(self.request_fd, wire.pack({"op": "exit"}))
+            except OSError:
+                pass
+        self.kill()
+
+
+def _kill_uid(uid):
+    """SIGKILL every process of ``uid`` (a dedicated sandbox uid), children that left the
+    process group included. Repeats until none is left, so a fork loop cannot outrun it."""
+    for _ in range(20):
+        found = False
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                if entry.stat().st_uid == uid:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found = True
+            except (OSError, ProcessLookupError):
+                pass
+        if not found:
+            return
+        time.sleep(0.01)

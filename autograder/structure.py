@@ -1,0 +1,153 @@
+"""What a function must return, as a small tree of expectations, and how to walk a value
+against it.
+
+``flatten(template, value)`` pairs every expected leaf with the submitted value at the same
+place, or stops at the first structural mismatch with a message that says what was expected
+and what came back ("a dict without the key 'b2'", "a list, not an ndarray").
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .wire import Foreign, TooBig
+
+
+@dataclass(frozen=True)
+class Arr:
+    shape: tuple
+    dtype: str = "float64"
+    label: str = ""  # e.g. "W1's shape (D, H)"
+
+
+@dataclass(frozen=True)
+class Scalar:
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple
+    names: tuple
+    accept_list: bool = True
+
+
+@dataclass(frozen=True)
+class Mapping:
+    entries: tuple  # ((key, template), ...)
+
+
+@dataclass(frozen=True)
+class FloatList:
+    length: int
+
+
+class Mismatch(Exception):
+    """The value's structure differs from the template; ``mistake`` names a known cause."""
+
+    def __init__(self, message, mistake=None):
+        super().__init__(message)
+        self.message = message
+        self.mistake = mistake
+
+
+def describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an ndarray of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, Foreign):
+        return f"a {value.type_name} ({value.why})"
+    if isinstance(value, TooBig):
+        return f"an array of shape {value.shape} ({value.nbytes / 1e6:.0f} MB, more than the grader accepts)"
+    if value is None:
+        return "None"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value)}"
+    return f"a {type(value).__name__}"
+
+
+def is_float_scalar(value):
+    """A Python float or int, a numpy floating/integer scalar, or a 0-d numeric array."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (float, int, np.floating, np.integer)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu"
+
+
+def flatten(template, value, path=""):
+    """[(path, template_leaf, value_leaf)] or raise Mismatch."""
+    if isinstance(template, Arr):
+        if isinstance(value, np.ndarray):
+            return [(path, template, value)]
+        if value is None:
+            raise Mismatch(f"{_at(path)}None was returned, not an ndarray", "returns_none")
+        if isinstance(value, (list, tuple)):
+            raise Mismatch(
+                f"{_at(path)}a Python {type(value).__name__} came back where a numpy ndarray is needed",
+                "returns_list",
+            )
+        if is_float_scalar(value) and template.shape != ():
+            raise Mismatch(f"{_at(path)}a single number came back where an array of shape {template.shape} is needed")
+        raise Mismatch(f"{_at(path)}{describe(value)} came back where a numpy ndarray is needed")
+    if isinstance(template, Scalar):
+        if is_float_scalar(value):
+            return [(path, template, value)]
+        if value is None:
+            raise Mismatch(f"{_at(path)}None was returned, not a float", "returns_none")
+        if isinstance(value, np.ndarray):
+            raise Mismatch(f"{_at(path)}an array of shape {value.shape} came back where one float is needed (use float(...))")
+        raise Mismatch(f"{_at(path)}{describe(value)} came back where a float is needed")
+    if isinstance(template, Seq):
+        if value is None:
+            raise Mismatch(f"{_at(path)}None was returned, not a tuple of {len(template.items)}", "returns_none")
+        if not isinstance(value, tuple) and not (template.accept_list and isinstance(value, list)):
+            raise Mismatch(f"{_at(path)}{describe(value)} came back where a tuple {_names(template)} is needed")
+        if len(value) != len(template.items):
+            raise Mismatch(f"{_at(path)}a {type(value).__name__} of {len(value)} items came back; expected {len(template.items)}: {_names(template)}")
+        leaves = []
+        for name, item_template, item in zip(template.names, template.items, value):
+            leaves += flatten(item_template, item, name if not path else f"{path}[{name}]")
+        return leaves
+    if isinstance(template, Mapping):
+        if value is None:
+            raise Mismatch(f"{_at(path)}None was returned, not a dict", "returns_none")
+        if not isinstance(value, dict):
+            raise Mismatch(f"{_at(path)}{describe(value)} came back where a dict is needed")
+        expected_keys = [key for key, _ in template.entries]
+        missing = [k for k in expected_keys if k not in value]
+        extra = [k for k in value if k not in expected_keys]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing {missing}")
+            if extra:
+                parts.append(f"unexpected {extra}")
+            raise Mismatch(f"{_at(path)}the dict's keys are wrong: {', '.join(parts)}; expected exactly {expected_keys}")
+        leaves = []
+        for key, item_template in template.entries:
+            leaves += flatten(item_template, value[key], f"{path}[{key!r}]")
+        return leaves
+    if isinstance(template, FloatList):
+        if not isinstance(value, (list, tuple, np.ndarray)):
+            raise Mismatch(f"{_at(path)}{describe(value)} came back where a list of {template.length} floats is needed")
+        items = list(value)
+        if len(items) != template.length:
+            raise Mismatch(f"{_at(path)}a list of {len(items)} costs came back; expected {template.length} (one per iteration)")
+        if not all(is_float_scalar(v) for v in items):
+            raise Mismatch(f"{_at(path)}the costs are not all floats")
+        return [(path, Arr((template.length,), "float64", "one cost per iteration"), np.array([float(v) for v in items]))]
+    raise TypeError(f"unknown template {template!r}")
+
+
+def _at(path):
+    return f"{path}: " if path else ""
+
+
+def _names(template):
+    return "(" + ", ".join(template.names) + ")"
+
+
+def scalar_value(value):
+    return float(np.asarray(value, dtype=np.float64)) if not isinstance(value, (float, int)) else float(value)

@@ -1,0 +1,284 @@
+"""The sandboxed side: load a submission's definitions and call its functions on request.
+
+This runs in a fresh interpreter started by sandbox.py, never in the grader's process. It
+receives its own source (with wire.py's prepended) on the command line, because the
+sandbox hides the grader's files; so it imports only the standard library and numpy.
+
+Every judgement happens in the grader. The worker only reports what the student's code
+did: the value it returned, the arguments as they were afterwards, what it printed (capped),
+the warnings it raised and, if it raised, the exception and the student's own line.
+"""
+
+import builtins
+import inspect
+import io
+import os
+import struct
+import sys
+import time
+import types
+import warnings
+
+import numpy as np
+
+try:  # imported as part of the package (tests); in the sandbox wire.py's source comes first
+    from .wire import WireError, decode_value, encode_value, pack, unpack  # noqa: F401
+except ImportError:
+    pass
+
+# Bound before any student code runs, so patching numpy or builtins later changes nothing here.
+_float = builtins.float
+_len = builtins.len
+_type = builtins.type
+_isinstance = builtins.isinstance
+_str = builtins.str
+_repr = builtins.repr
+_sin = np.sin
+_add_reduce = np.add.reduce
+_perf_counter = time.perf_counter
+_os_read = os.read
+_os_write = os.write
+
+
+class CappedText(io.TextIOBase):
+    """A text stream that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap):
+        self.cap = cap
+        self.parts = []
+        self.kept = 0
+        self.total = 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if _type(text) is not _str:
+            text = _str(text)
+        self.total += _len(text)
+        room = self.cap - self.kept
+        if room > 0:
+            piece = text[:room]
+            self.parts.append(piece)
+            self.kept += _len(piece)
+        return _len(text)
+
+    def text(self):
+        return "".join(self.parts)
+
+
+class Channel:
+    def __init__(self, read_fd, write_fd):
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+
+    def _read_exact(self, n):
+        chunks, got = [], 0
+        while got < n:
+            chunk = _os_read(self.read_fd, min(n - got, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            got += _len(chunk)
+        return b"".join(chunks)
+
+    def receive(self):
+        (length,) = struct.unpack(">Q", self._read_exact(8))
+        return unpack(self._read_exact(length))
+
+    def send(self, header, blobs=()):
+        frame = memoryview(pack(header, blobs))
+        while frame:
+            written = _os_write(self.write_fd, frame)
+            frame = frame[written:]
+
+
+def student_frames(tb, filename):
+    """(line number, function name) of each traceback frame inside the submission."""
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == filename:
+            frames.append((tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    return frames
+
+
+def describe_exception(err, filename, source_lines):
+    try:
+        message = _str(err)
+    except BaseException:  # noqa: BLE001 - a broken __str__ is the student's
+        message = "(the exception's message could not be shown)"
+    frames = student_frames(err.__traceback__, filename)
+    where = None
+    if frames:
+        line, function = frames[-1]
+        text = source_lines[line - 1].strip() if 0 < line <= _len(source_lines) else ""
+        where = {"line": line, "function": function, "text": text[:200]}
+    kind = _type(err)
+    return {"type": getattr(kind, "__name__", "?"), "message": message[:500], "where": where}
+
+
+class Worker:
+    def __init__(self, channel, output_cap):
+        self.channel = channel
+        self.output_cap = output_cap
+        self.module = None
+        self.filename = None
+        self.source_lines = []
+
+    def run(self):
+        self.channel.send({"op": "ready", "pid": os.getpid(), "uid": os.getuid()})
+        while True:
+            header, blobs = self.channel.receive()
+            op = header.get("op")
+            if op == "load":
+                reply, out_blobs = self.load(header), []
+            elif op == "call":
+                reply, out_blobs = self.call(header, blobs)
+            elif op == "exit":
+                os._exit(0)
+            else:
+                reply, out_blobs = {"op": "error", "message": f"unknown op {op!r}"}, []
+            self.channel.send(reply, out_blobs)
+
+    def _captured(self):
+        stream = CappedText(self.output_cap)
+        sys.stdout = stream
+        sys.stderr = stream
+        return stream
+
+    def load(self, header):
+        self.filename = header["filename"]
+        self.source_lines = header["source"].splitlines()
+        module = types.ModuleType("backprop")
+        module.__file__ = self.filename
+        sys.modules["backprop"] = module
+        self.module = module
+        results = []
+        for unit in header["units"]:
+            stream = self._captured()
+            try:
+                code = compile("\n" * (unit["lineno"] - 1) + unit["source"], self.filename, "exec")
+                exec(code, module.__dict__)
+                results.append({"ok": True, "output": stream.text(), "output_chars": stream.total})
+            except BaseException as err:  # noqa: BLE001 - report, then go on with the next unit
+                results.append(
+                    {
+                        "ok": False,
+                        "output": stream.text(),
+                        "output_chars": stream.total,
+                        "exception": describe_exception(err, self.filename, self.source_lines),
+                    }
+                )
+        return {"op": "loaded", "units": results, "functions": self.describe(header["names"])}
+
+    def describe(self, names):
+        found = {}
+        namespace = self.module.__dict__
+        for name in names:
+            obj = namespace.get(name)
+            if obj is None:
+                found[name] = {"defined": False}
+                continue
+            entry = {"defined": True, "callable": callable(obj), "type": getattr(_type(obj), "__name__", "?")}
+            try:
+                params = []
+                for p in inspect.signature(obj).parameters.values():
+                    params.append({"name": p.name, "kind": _str(p.kind), "default": p.default is not p.empty})
+                entry["params"] = params
+            except (TypeError, ValueError):
+                entry["params"] = None
+            found[name] = entry
+        return found
+
+    def _test_function(self, spec, args, aux):
+        """Build the scalar function of no arguments that numerical_gradient differentiates."""
+        x = args[spec["target"]]
+        A = aux[spec["A"]]
+        B = aux[spec["B"]]
+
+        def f():
+            return _float(_add_reduce((_sin(3.0 * x) * A).ravel()) + 0.5 * _add_reduce((x * x * B).ravel()))
+
+        return f
+
+    def call(self, header, blobs):
+        args = [decode_value(a, blobs) for a in header["args"]]
+        aux = [decode_value(a, blobs) for a in header.get("aux", [])]
+        for spec in header.get("functions", []):
+            args[spec["arg"]] = self._test_function(spec, args, aux)
+        fn = self.module.__dict__.get(header["fn"]) if self.module is not None else None
+        patch = header.get("patch")
+        restore = None
+        if patch:
+            restore = self._apply_patch(patch)
+        stream = self._captured()
+        reply = {"op": "called", "status": "ok"}
+        started = _perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = fn(*args)
+            except BaseException as err:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
+                result = None
+                reply["status"] = "raised"
+                reply["exception"] = describe_exception(err, self.filename, self.source_lines)
+        reply["seconds"] = _perf_counter() - started
+        if restore is not None:
+            restore()
+        reply["output"] = stream.text()
+        reply["output_chars"] = stream.total
+        reply["warnings"] = [
+            {"category": getattr(w.category, "__name__", "?"), "message": _str(w.message)[:200]} for w in caught[:5]
+        ]
+        reply["warning_count"] = _len(caught)
+        out_blobs = []
+        max_bytes = header.get("max_bytes", 1 << 26)
+        try:
+            reply["result"] = encode_value(result, out_blobs, max_bytes) if reply["status"] == "ok" else {"t": "none"}
+        except BaseException as err:  # noqa: BLE001 - a value whose inspection fails is reported as such
+            out_blobs = []
+            reply["result"] = {"t": "other", "type": "?", "why": f"could not be read ({_type(err).__name__})"}
+        after = []
+        for index, value in enumerate(args):
+            if callable(value):
+                after.append({"t": "none"})
+            else:
+                after.append(encode_value(value, out_blobs, max_bytes))
+        reply["args_after"] = after
+        return reply, out_blobs
+
+    def _apply_patch(self, patch):
+        namespace = self.module.__dict__
+        name, scale = patch["name"], patch["scale"]
+        original = namespace.get(name)
+        if not callable(original):
+            return None
+
+        def scaled(*a, **k):
+            out = original(*a, **k)
+            if _type(out) is dict:
+                return {key: value * scale for key, value in out.items()}
+            return out
+
+        namespace[name] = scaled
+
+        def restore():
+            namespace[name] = original
+
+        return restore
+
+
+def main():
+    read_fd, write_fd, output_cap = (int(v) for v in sys.argv[1:4])
+    sys.stdin = io.StringIO("")
+    worker = Worker(Channel(read_fd, write_fd), output_cap)
+    try:
+        worker.run()
+    except EOFError:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
