@@ -319,7 +319,8 @@ class PlanBuilder:
         out = []
         for p in self.points:
             v = p.values
-            hidden = (lambda b, p=p: gc.mean_cross_entropy(gc.logistic(p.X @ p.W1 + b) @ p.W2 + p.b2, p.Y), p.b1)
+            XW1 = p.X @ p.W1  # constant while b1 moves
+            hidden = (lambda b, p=p, XW1=XW1: gc.mean_cross_entropy(gc.logistic(XW1 + b) @ p.W2 + p.b2, p.Y), p.b1)
             public = (lambda b, v=v: float(np.sum(v["dZ1"] * (v["Z1"] + b))), p.b1)
             out.append(self._step("dJ_db1", p, [v["dZ1"]], p.b1.shape, "b1's shape (1, H)", hidden, public))
         return out
@@ -330,14 +331,15 @@ class PlanBuilder:
             params = {"W1": p.W1, "b1": p.b1, "W2": p.W2, "b2": p.b2}
             labels = {"W1": "W1's shape (D, H)", "b1": "b1's shape (1, H)", "W2": "W2's shape (H, C)", "b2": "b2's shape (1, C)"}
             expect = Mapping(tuple((k, Arr(v.shape, label=labels[k])) for k, v in params.items()))
-            fd = {}
-            for key in params:
-                def loss(x, key=key, p=p, params=params):
-                    current = dict(params, **{key: x})
-                    Z2 = gc.logistic(p.X @ current["W1"] + current["b1"]) @ current["W2"] + current["b2"]
-                    return gc.mean_cross_entropy(Z2, p.Y)
-
-                fd[f"[{key!r}]"] = self._fd(loss, params[key])
+            XW1 = p.X @ p.W1
+            X2 = gc.logistic(XW1 + p.b1)
+            losses = {
+                "W1": lambda W, p=p: gc.mean_cross_entropy(gc.logistic(p.X @ W + p.b1) @ p.W2 + p.b2, p.Y),
+                "b1": lambda b, p=p, XW1=XW1: gc.mean_cross_entropy(gc.logistic(XW1 + b) @ p.W2 + p.b2, p.Y),
+                "W2": lambda W, p=p, X2=X2: gc.mean_cross_entropy(X2 @ W + p.b2, p.Y),
+                "b2": lambda b, p=p, X2W2=X2 @ p.W2: gc.mean_cross_entropy(X2W2 + b, p.Y),
+            }
+            fd = {f"[{key!r}]": self._fd(losses[key], params[key]) for key in params}
             args = [p.X, p.Y, p.W1, p.b1, p.W2, p.b2]
             out.append(self.case("backprop", p, args, expect, expected=self._ref("backprop", *args), fd=fd, context={"point": p}))
         return out
@@ -480,10 +482,14 @@ class PlanBuilder:
         out = []
         for label, sizes, N, X, Y, params in self._layered():
             cache = self._ref("forward_n", X, params)[1] if self.hidden else gc.forward_layers(X, params)
+            reference_cache = gc.forward_layers(X, params)
             fd = {}
             for key in params:
-                def loss(x, key=key, params=params, X=X, Y=Y):
-                    return gc.layered_cost(X, Y, dict(params, **{key: x}))
+                layer = int(key[1:])
+                below = reference_cache[f"A{layer - 1}"]  # constant while layer `layer` moves
+
+                def loss(x, key=key, layer=layer, below=below, params=params, Y=Y):
+                    return gc.layered_cost_from(below, layer, Y, dict(params, **{key: x}))
 
                 fd[f"[{key!r}]"] = self._fd(loss, params[key])
             out.append(
@@ -513,7 +519,7 @@ class PlanBuilder:
         specs = (
             ("20 examples, layers [6, 4, 1], lr 0.5, 25 iterations", [6, 4, 1], 20, (0.5, 25, self.seeds[0] % 1000)),
             ("12 examples, layers [6, 5, 3], lr 0.5, 25 iterations", [6, 5, 3], 12, (0.5, 25, self.seeds[1] % 1000)),
-            ("10 examples, layers [4, 3, 1], the contract's defaults", [4, 3, 1], 10, None),
+            ("10 examples, layers [4, 3, 1], lr 0.1, 40 iterations, seed 1", [4, 3, 1], 10, (0.1, 40, 1)),
         )
         for i, (label, sizes, N, settings) in enumerate(specs):
             X, Y, _ = self._layered_point(sizes, N, self.seeds[i % len(self.seeds)] + 505)

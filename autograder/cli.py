@@ -66,18 +66,23 @@ def cmd_grade(args):
     from pathlib import Path
 
     from .config import load_config
-    from .grader import grade_file
-    from .reference import load_reference
+    from .sandbox import Sandbox
 
     course = find_course(args.course)
     config = load_config(args.config or course.grading_config).with_limits(**_limits(args))
     if args.only:
         config = config.only(args.only.split(","))
-    reference = load_reference(course)
     hide = [course.root, Path(args.submission).resolve().parent]
     if args.output:
         hide.append(Path(args.output).resolve().parent)
-    results = grade_file(args.submission, config, reference, hide=hide, isolation=args.isolation)
+    # Start the worker before this process imports numpy: the two start-ups overlap.
+    sandbox = Sandbox(config.limits, hide=hide, isolation=args.isolation)
+    spare = sandbox.start()
+
+    from .grader import grade_file
+    from .reference import load_reference
+
+    results = grade_file(args.submission, config, lambda: load_reference(course), sandbox=sandbox, spare=spare)
     _write(args, _render(results, args.format, args.verbose))
     return 0
 

@@ -13,11 +13,11 @@ from . import contract
 from .sandbox import Limits
 
 CHECKS = (
-    "returns", "type", "shape", "dtype", "finite", "inputs_unchanged", "value",
+    "signature", "returns", "type", "shape", "dtype", "finite", "inputs_unchanged", "value",
     "finite_differences", "properties",
 )  # fmt: skip
 DEFAULT_WEIGHTS = {
-    "returns": 0.10, "type": 0.05, "shape": 0.10, "dtype": 0.05, "finite": 0.05,
+    "signature": 0.05, "returns": 0.10, "type": 0.05, "shape": 0.10, "dtype": 0.05, "finite": 0.05,
     "inputs_unchanged": 0.10, "value": 0.30, "finite_differences": 0.15, "properties": 0.10,
 }  # fmt: skip
 PUBLIC_SEEDS = (11, 12, 13)

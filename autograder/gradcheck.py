@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 EPS = 1e-5
-EXACT_LIMIT = 400  # arrays with at most this many entries are checked entry by entry
+EXACT_LIMIT = 100  # arrays with at most this many entries are checked entry by entry
 DIRECTIONS = 3
 SAMPLED_ENTRIES = 12
 
@@ -24,7 +24,8 @@ SAMPLED_ENTRIES = 12
 
 
 def logistic(Z):
-    return np.exp(-np.logaddexp(0.0, -Z))
+    # 1 / (1 + e^-z) written with tanh: no overflow, and fast (the differences call it often)
+    return 0.5 * (1.0 + np.tanh(0.5 * Z))
 
 
 def log_softmax(Z):
@@ -56,9 +57,15 @@ def forward_layers(X, params):
 
 def layered_cost(X, Y, params):
     """cost_n of the contract: binary cross-entropy for one output unit, else cross-entropy."""
-    cache = forward_layers(X, params)
+    return layered_cost_from(X, 1, Y, params)
+
+
+def layered_cost_from(A, first, Y, params):
+    """The cost, given the activations A entering layer ``first`` (A0 = X for layer 1)."""
     L = sum(1 for key in params if key.startswith("W"))
-    Z = cache[f"Z{L}"]
+    for layer in range(first, L):
+        A = logistic(A @ params[f"W{layer}"] + params[f"b{layer}"])
+    Z = A @ params[f"W{L}"] + params[f"b{L}"]
     if Z.shape[1] == 1:
         return float(np.mean(Y * np.logaddexp(0.0, -Z) + (1 - Y) * np.logaddexp(0.0, Z)))
     return mean_cross_entropy(Z, Y)

@@ -39,22 +39,51 @@ MB = 1 << 20
 
 
 class Grader:
-    def __init__(self, config, reference=None, hide=(), isolation="auto", slot=0):
+    def __init__(self, config, reference=None, hide=(), isolation="auto", slot=0, keep_warm=False, sandbox=None, spare=None):
+        """``reference``: the reference module, or a function of no arguments that loads it
+        (so a worker can be started while it loads). ``keep_warm``: start the next
+        submission's worker while the current one is graded (batches). ``sandbox`` and
+        ``spare``: a Sandbox and a worker already started from it (see cli.py)."""
         if config.mode == "hidden" and reference is None:
             raise ValueError("hidden grading needs the reference solution")
         self.config = config
-        self.reference = reference if config.mode == "hidden" else None
-        self.sandbox = Sandbox(config.limits, hide=hide, isolation=isolation, slot=slot)
+        self._reference = reference if config.mode == "hidden" else None
+        self.sandbox = sandbox or Sandbox(config.limits, hide=hide, isolation=isolation, slot=slot)
+        self.keep_warm = keep_warm
         self._plan = None
+        self._spare = spare
+
+    @property
+    def reference(self):
+        if callable(self._reference) and not hasattr(self._reference, "__file__"):
+            self._reference = self._reference()
+        return self._reference
 
     @property
     def plan(self):
         if self._plan is None:
             builder = PlanBuilder(self.config.seeds, self.reference)
-            self._plan = builder.build(self.config.functions)
+            plan = builder.build(self.config.functions)
+            for cases in plan.values():  # finite differences now, while the worker starts
+                for case in cases:
+                    for path in case.fd:
+                        case.probes(path)
+            self._plan = plan
         return self._plan
 
+    def prestart(self):
+        """Start a worker now, for the next grade() to use."""
+        if self._spare is None:
+            self._spare = self.sandbox.start()
+
+    def _take_worker(self):
+        worker, self._spare = self._spare, None
+        return worker if worker is not None else self.sandbox.start()
+
     def close(self):
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
         self.sandbox.close()
 
     # -- one submission ------------------------------------------------------------------
@@ -73,7 +102,9 @@ class Grader:
         if not parsed.units:
             return self._fatal(name, "the submission defines nothing (no functions, no imports)", started, parsed)
 
-        worker = self.sandbox.start()
+        worker = self._take_worker()
+        if self.keep_warm:
+            self.prestart()
         try:
             plan = self.plan  # built while the worker starts
             try:
@@ -208,7 +239,13 @@ class _Session:
 
         mode = self.config.mode
         tallies = {}
-        findings, mistakes, outputs, warnings = [], [], [], []
+        findings, mistakes = [], []
+        wrong_default = _default_problem(spec, info)
+        tallies["signature"] = (0 if wrong_default else 1, 1)
+        if wrong_default:
+            findings.append(Finding("signature", "", wrong_default, "wrong_default", "use the contract's default values"))
+            mistakes.append("wrong_default")
+        outputs, warnings = [], []
         seen_messages = set()
         seconds = 0.0
         stop_reason = None
@@ -254,7 +291,8 @@ class _Session:
                 if text not in warnings and len(warnings) < 3:
                     warnings.append(text)
 
-        score = _score(points, tallies, self.config.weights)
+        # A function that never returned earns nothing, whatever its signature looks like.
+        score = _score(points, tallies, self.config.weights) if tallies.get("returns", (0, 0))[0] else 0.0
         checks = [CheckScore(check, passed, total, self.config.weights.get(check, 0.0)) for check, (passed, total) in tallies.items()]
         summary = "all checks passed" if not findings else findings[0].message
         return FunctionResult(
@@ -295,6 +333,20 @@ def _definition_problem(spec, info):
     too_few = len(positional) < len(spec.params) and not star
     if too_many_required or too_few:
         return f"wrong signature: the contract calls {wanted}; yours is {theirs}", "wrong_signature"
+    return None
+
+
+def _default_problem(spec, info):
+    """A message when a parameter's default differs from the contract's, else None."""
+    params = info.get("params") or []
+    for index, name in enumerate(spec.params):
+        if name not in spec.defaults or index >= len(params):
+            continue
+        theirs = params[index]
+        value = theirs.get("value")
+        wanted = spec.defaults[name]
+        if theirs.get("default") and value is not None and abs(float(value) - float(wanted)) > 1e-12 * max(1.0, abs(wanted)):
+            return f"the default of {theirs['name']} is {value!r}; the contract's is {wanted!r}"
     return None
 
 
@@ -346,10 +398,14 @@ def _cross_reference(functions):
             f.findings.append(Finding("calls", "", message))
 
 
-def grade_file(path, config, reference=None, hide=(), isolation="auto"):
-    """Grade one file with a fresh Grader (convenience for the CLI and tests)."""
-    grader = Grader(config, reference, hide=hide, isolation=isolation)
+def grade_file(path, config, reference=None, hide=(), isolation="auto", sandbox=None, spare=None):
+    """Grade one file with a fresh Grader (the CLI, the notebook check and tests).
+
+    The worker starts first, so its start-up overlaps loading the reference and building
+    the plan."""
+    grader = Grader(config, reference, hide=hide, isolation=isolation, sandbox=sandbox, spare=spare)
     try:
+        grader.prestart()
         return grader.grade(path)
     finally:
         grader.close()

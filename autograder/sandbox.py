@@ -32,7 +32,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import wire
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -154,7 +153,11 @@ class Sandbox:
         self.limits = limits
         self.mode = isolation_mode(isolation)
         self.hide = self._hidden_paths(hide)
-        self.uid = 200_000 + (os.getpid() * 16 + slot) % 1_000_000 if self.mode == "root" else os.getuid()
+        # root mode: every worker gets a uid of its own (a spare started ahead of time must
+        # survive the sweep that ends the previous worker), from a range unique to this process
+        self.uid_base = 200_000 + ((os.getpid() * 64 + slot * 8) % 4_000_000)
+        self.uid = self.uid_base if self.mode == "root" else os.getuid()
+        self._starts = 0
         self.base = Path(tempfile.mkdtemp(prefix="autograder-"))
         os.chmod(self.base, 0o700)
         source = (_PACKAGE_DIR / "wire.py").read_text() + "\n" + (_PACKAGE_DIR / "worker.py").read_text()
@@ -193,7 +196,7 @@ class Sandbox:
             "isolation": self.mode,
             "network": "none" if self.mode != "none" else "open",
             "hidden_paths": [str(p) for p in self.hide] if self.mode != "none" else [],
-            "dedicated_uid": self.uid if self.mode == "root" else None,
+            "dedicated_uid": self.mode == "root",
             "limits": {
                 "call_seconds": self.limits.call_seconds,
                 "import_seconds": self.limits.import_seconds,
@@ -220,7 +223,9 @@ class Sandbox:
                 stage = Path(tempfile.mkdtemp(dir=self.base))
                 staging.append(stage)
         nproc_limit = self._process_limit()
-        preexec = _Preexec(self, plan, staging, nproc_limit)
+        uid = self.uid_base + self._starts % 8 if self.mode == "root" else os.getuid()
+        self._starts += 1
+        preexec = _Preexec(self, plan, staging, nproc_limit, uid)
         try:
             process = subprocess.Popen(
                 [sys.executable, "-I", "-c", self.program, str(request_r), str(reply_w), str(self.limits.output_chars)],
@@ -236,7 +241,7 @@ class Sandbox:
         finally:
             os.close(request_r)
             os.close(reply_w)
-        return WorkerHandle(self, process, request_w, reply_r, staging)
+        return WorkerHandle(self, process, request_w, reply_r, staging, uid)
 
     def _mount_plan(self):
         """(path to cover, sub-paths to keep visible) in the order they are applied."""
@@ -274,11 +279,11 @@ class Sandbox:
 class _Preexec:
     """Runs in the child between fork and exec: limits, namespaces, mounts, then the uid."""
 
-    def __init__(self, sandbox, plan, staging, nproc_limit):
+    def __init__(self, sandbox, plan, staging, nproc_limit, uid):
         self.mode = sandbox.mode
         self.limits = sandbox.limits
-        self.uid = sandbox.uid
-        self.gid = sandbox.uid if sandbox.mode == "root" else os.getgid()
+        self.uid = uid
+        self.gid = uid if sandbox.mode == "root" else os.getgid()
         self.real_uid = os.getuid()
         self.plan = plan
         self.staging = staging
@@ -320,8 +325,9 @@ class _Preexec:
 
 
 class WorkerHandle:
-    def __init__(self, sandbox, process, request_fd, reply_fd, staging):
+    def __init__(self, sandbox, process, request_fd, reply_fd, staging, uid):
         self.sandbox = sandbox
+        self.uid = uid
         self.process = process
         self.request_fd = request_fd
         self.reply_fd = reply_fd
@@ -338,6 +344,8 @@ class WorkerHandle:
 
     def request(self, header, blobs=(), deadline=None, max_bytes=1 << 28):
         """Send one request and wait for its reply until ``deadline`` (time.monotonic)."""
+        from . import wire  # imported here: starting a worker must not wait for numpy
+
         if not self.alive:
             raise WorkerGone("the worker is not running")
         try:
@@ -356,6 +364,8 @@ class WorkerHandle:
             self.kill()
             raise WorkerGone(f"the reply was {length} bytes, more than the {max_bytes} allowed")
         body = self._read_exact(length, deadline)
+        from . import wire
+
         try:
             return wire.unpack(body)
         except wire.WireError as err:
@@ -404,12 +414,12 @@ class WorkerHandle:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self.sandbox.mode == "root":
-            _kill_uid(self.sandbox.uid)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        if self.sandbox.mode == "root":
+            _kill_uid(self.uid)
         for fd in (self.request_fd, self.reply_fd):
             try:
                 os.close(fd)
@@ -422,11 +432,14 @@ class WorkerHandle:
                 pass
 
     def stop(self):
-        """Ask politely, then make sure."""
+        """Ask the worker to exit, give it a moment, then make sure."""
         if self.alive:
+            from . import wire
+
             try:
                 os.write(self.request_fd, wire.pack({"op": "exit"}))
-            except OSError:
+                self.process.wait(timeout=0.5)
+            except (OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
 
@@ -434,17 +447,27 @@ class WorkerHandle:
 def _kill_uid(uid):
     """SIGKILL every process of ``uid`` (a dedicated sandbox uid), children that left the
     process group included. Repeats until none is left, so a fork loop cannot outrun it."""
-    for _ in range(20):
+    for _ in range(50):
         found = False
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
                 continue
             try:
-                if entry.stat().st_uid == uid:
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    found = True
+                if entry.stat().st_uid != uid or _is_zombie(entry.path):
+                    continue
+                os.kill(int(entry.name), signal.SIGKILL)
+                found = True
             except (OSError, ProcessLookupError):
                 pass
         if not found:
             return
         time.sleep(0.01)
+
+
+def _is_zombie(proc_path):
+    """A dead process waiting for its parent to collect it holds no resources."""
+    try:
+        with open(f"{proc_path}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except OSError:
+        return True

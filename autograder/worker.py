@@ -185,7 +185,10 @@ class Worker:
             try:
                 params = []
                 for p in inspect.signature(obj).parameters.values():
-                    params.append({"name": p.name, "kind": _str(p.kind), "default": p.default is not p.empty})
+                    entry_default = p.default if _type(p.default) in (int, float) else None
+                    params.append(
+                        {"name": p.name, "kind": _str(p.kind), "default": p.default is not p.empty, "value": entry_default}
+                    )
                 entry["params"] = params
             except (TypeError, ValueError):
                 entry["params"] = None
