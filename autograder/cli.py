@@ -62,12 +62,26 @@ def _limits(args):
     return {"call_seconds": args.call_seconds, "total_seconds": args.total_seconds, "memory_mb": args.memory_mb}
 
 
+def _submission_path(path):
+    from pathlib import Path
+
+    from .submission import SubmissionError
+
+    path = Path(path)
+    if not path.is_file():
+        raise SubmissionError(f"{path} does not exist or is not a file")
+    if path.suffix not in (".py", ".ipynb"):
+        raise SubmissionError(f"{path.name}: submissions are .py or .ipynb files")
+    return path
+
+
 def cmd_grade(args):
     from pathlib import Path
 
     from .config import load_config
     from .sandbox import Sandbox
 
+    _submission_path(args.submission)
     course = find_course(args.course)
     config = load_config(args.config or course.grading_config).with_limits(**_limits(args))
     if args.only:
@@ -90,6 +104,7 @@ def cmd_grade(args):
 def cmd_check(args):
     from .check import check
 
+    _submission_path(args.submission)
     results = check(
         args.submission, functions=args.only.split(",") if args.only else None, quiet=True, isolation=args.isolation,
         **{k: v for k, v in _limits(args).items() if v is not None},

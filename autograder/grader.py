@@ -105,27 +105,18 @@ class Grader:
         worker = self._take_worker()
         if self.keep_warm:
             self.prestart()
+        session = _Session(self, worker, parsed, deadline)
         try:
             plan = self.plan  # built while the worker starts
-            try:
-                loaded = self._start(worker, parsed, deadline, started)
-            except WorkerTimeout:
-                return self._fatal(
-                    name,
-                    f"running the file's definitions did not finish within {limits.import_seconds:g} s "
-                    "(an endless loop at import, in a class body, a decorator or a default value?)",
-                    started, parsed,
-                )  # fmt: skip
-            except WorkerGone as err:
-                return self._fatal(name, f"running the file's definitions stopped the grading process: {err.reason}", started, parsed)
-            session = _Session(self, worker, parsed, deadline)
+            loaded = session.load()
+            if loaded is None:
+                return self._fatal(name, f"the file's definitions could not be run: {session.restart_problem}", started, parsed, session.unit_results)
             functions = []
             for function in self.config.functions:
-                functions.append(session.grade_function(function, plan[function], loaded["functions"].get(function, {})))
-            worker = session.worker
+                functions.append(session.grade_function(function, plan[function], loaded.get(function, {})))
         finally:
-            if worker is not None:
-                worker.stop()
+            if session.worker is not None:
+                session.worker.stop()
         _cross_reference(functions)
         score = round(sum(f.score for f in functions), 4)
         return Results(
@@ -134,25 +125,12 @@ class Grader:
             score=score,
             max_score=self.config.max_score,
             functions=functions,
-            load=_load_report(parsed, loaded, self.config.mode),
+            load=_load_report(parsed, session.unit_results, self.config.mode),
             sandbox=self.sandbox.describe(),
             execution_time=round(time.monotonic() - started, 3),
         )
 
-    def _start(self, worker, parsed, deadline, started):
-        limits = self.config.limits
-        worker.wait_ready(min(deadline, time.monotonic() + 30))
-        header = {
-            "op": "load",
-            "filename": parsed.filename,
-            "source": parsed.source,
-            "units": [u.wire() for u in parsed.units],
-            "names": list(contract.NAMES),
-        }
-        reply, _ = worker.request(header, deadline=min(deadline, time.monotonic() + limits.import_seconds), max_bytes=64 * MB)
-        return reply
-
-    def _fatal(self, name, message, started, parsed=None):
+    def _fatal(self, name, message, started, parsed=None, unit_results=None):
         functions = []
         for function in self.config.functions:
             functions.append(
@@ -162,7 +140,7 @@ class Grader:
                     summary=message,
                 )  # fmt: skip
             )
-        load = _load_report(parsed, None, self.config.mode) if parsed else {}
+        load = _load_report(parsed, unit_results, self.config.mode) if parsed else {}
         return Results(
             submission=name, mode=self.config.mode, score=0.0, max_score=self.config.max_score,
             functions=functions, load=load, fatal=message, sandbox=self.sandbox.describe(),
@@ -180,6 +158,52 @@ class _Session:
         self.parsed = parsed
         self.deadline = deadline
         self.restart_problem = None
+        self.unit_results = []  # one dict per kept statement: ok / exception / timed out
+        self.good_units = []  # statements that ran cleanly, replayed after a restart
+
+    def _boot(self, worker):
+        """Wait for a fresh worker and give it the submission's source."""
+        worker.wait_ready(min(self.deadline, time.monotonic() + 30))
+        init = {"op": "load", "init": True, "filename": self.parsed.filename, "source": self.parsed.source, "units": []}
+        worker.request(init, deadline=min(self.deadline, time.monotonic() + 10), max_bytes=MB)
+
+    def _run_units(self, units):
+        limit = self.config.limits.import_seconds
+        header = {"op": "load", "units": [u.wire() for u in units]}
+        reply, _ = self.worker.request(header, deadline=min(self.deadline, time.monotonic() + limit), max_bytes=64 * MB)
+        return reply.get("units", [])
+
+    def load(self):
+        """Run the kept statements one at a time; a statement that hangs or ends the worker
+        is reported and skipped (the worker restarts and replays the good ones). Returns the
+        description of the contract's functions, or None if nothing could be run."""
+        limits = self.config.limits
+        try:
+            self._boot(self.worker)
+        except (WorkerTimeout, WorkerGone) as err:
+            self.restart_problem = getattr(err, "reason", "the worker did not start")
+            return None
+        for unit in self.parsed.units:
+            try:
+                outcome = self._run_units([unit])[0]
+            except WorkerTimeout:
+                outcome = {"ok": False, "timeout": True, "exception": {"type": "timeout", "message": f"did not finish within {limits.import_seconds:g} s (an endless loop?)"}}
+                self._restart()
+            except WorkerGone as err:
+                outcome = {"ok": False, "died": True, "exception": {"type": "ended the process", "message": err.reason}}
+                self._restart()
+            self.unit_results.append(outcome)
+            if outcome.get("ok"):
+                self.good_units.append(unit)
+            if self.worker is None:
+                return None
+        try:
+            reply, _ = self.worker.request({"op": "load", "units": [], "names": list(contract.NAMES)}, deadline=min(self.deadline, time.monotonic() + 10), max_bytes=MB)
+        except (WorkerTimeout, WorkerGone) as err:
+            self.restart_problem = getattr(err, "reason", "the worker stopped answering")
+            self._restart()
+            return None
+        return reply.get("functions", {})
 
     def _restart(self):
         if self.worker is not None:
@@ -189,13 +213,15 @@ class _Session:
             self.restart_problem = "the submission's total time limit ran out"
             return
         worker = self.grader.sandbox.start()
+        self.worker = worker
         try:
-            self.grader._start(worker, self.parsed, self.deadline, time.monotonic())
+            self._boot(worker)
+            if self.good_units:
+                self._run_units(self.good_units)
         except (WorkerTimeout, WorkerGone) as err:
             worker.kill()
+            self.worker = None
             self.restart_problem = f"the worker could not be restarted ({getattr(err, 'reason', 'timed out')})"
-            return
-        self.worker = worker
 
     def call(self, case):
         limits = self.config.limits
@@ -370,19 +396,29 @@ def _output_text(outputs, mode):
     return text
 
 
-def _load_report(parsed, loaded, mode):
+def _load_report(parsed, unit_results, mode):
     report = {
         "kept": len(parsed.units),
         "skipped": [f"{label}: {reason}" for label, reason in parsed.skipped],
         "problems": [f"{label}: {message}" for label, message in parsed.problems],
         "main_blocks": parsed.main_blocks,
     }
-    if loaded:
-        for unit, outcome in zip(parsed.units, loaded.get("units", [])):
-            if not outcome.get("ok"):
-                exc = outcome.get("exception") or {}
-                text = f"{unit.label}: raised {exc.get('type')}: {exc.get('message', '')}".rstrip(": ")
-                report["problems"].append(text)
+    printed = 0
+    for unit, outcome in zip(parsed.units, unit_results or []):
+        printed += int(outcome.get("output_chars", 0))
+        if outcome.get("ok"):
+            continue
+        exc = outcome.get("exception") or {}
+        if outcome.get("timeout") or outcome.get("died"):
+            text = f"{unit.label}: {exc.get('type')}: {exc.get('message', '')} (skipped; the rest still ran)"
+        else:
+            text = f"{unit.label}: raised {exc.get('type')}: {exc.get('message', '')}".rstrip(": ")
+            where = exc.get("where")
+            if where and where.get("text"):
+                text += f" at `{where['text']}`"
+        report["problems"].append(text)
+    if printed:
+        report["printed_chars"] = printed
     return report
 
 

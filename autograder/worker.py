@@ -149,12 +149,16 @@ class Worker:
         return stream
 
     def load(self, header):
-        self.filename = header["filename"]
-        self.source_lines = header["source"].splitlines()
-        module = types.ModuleType("backprop")
-        module.__file__ = self.filename
-        sys.modules["backprop"] = module
-        self.module = module
+        """Run some of the submission's kept statements. ``init`` starts a fresh module;
+        ``names`` asks for a description of those functions afterwards."""
+        if header.get("init") or self.module is None:
+            self.filename = header["filename"]
+            self.source_lines = header["source"].splitlines()
+            module = types.ModuleType("backprop")
+            module.__file__ = self.filename
+            sys.modules["backprop"] = module
+            self.module = module
+        module = self.module
         results = []
         for unit in header["units"]:
             stream = self._captured()
@@ -171,7 +175,10 @@ class Worker:
                         "exception": describe_exception(err, self.filename, self.source_lines),
                     }
                 )
-        return {"op": "loaded", "units": results, "functions": self.describe(header["names"])}
+        reply = {"op": "loaded", "units": results}
+        if header.get("names"):
+            reply["functions"] = self.describe(header["names"])
+        return reply
 
     def describe(self, names):
         found = {}

@@ -24,3 +24,49 @@ def ref(course):
 @pytest.fixture(scope="session")
 def mnist(course):
     return load_module(course.data_dir / "mnist.py", "mnist_under_test")
+
+
+@pytest.fixture(scope="session")
+def hidden_config(course):
+    from autograder.config import load_config
+
+    return load_config(course.grading_config).with_limits(call_seconds=2, import_seconds=2, total_seconds=60)
+
+
+@pytest.fixture(scope="session")
+def hidden_grader(course, hidden_config, ref):
+    """One grader for the whole session: its plan (cases, reference values, finite
+    differences) is built once."""
+    from autograder.grader import Grader
+
+    grader = Grader(hidden_config, ref, hide=[course.root])
+    yield grader
+    grader.close()
+
+
+@pytest.fixture(scope="session")
+def public_grader():
+    from autograder.config import public_config
+    from autograder.grader import Grader
+
+    grader = Grader(public_config().with_limits(call_seconds=2, import_seconds=2, total_seconds=60))
+    yield grader
+    grader.close()
+
+
+@pytest.fixture(scope="session")
+def reference_source(course):
+    return course.solution.read_text()
+
+
+def replace_function(source, name, new_source):
+    """The source with the top-level function ``name`` replaced by ``new_source``."""
+    import ast
+
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            return "".join(lines[:start]) + new_source.rstrip("\n") + "\n" + "".join(lines[node.end_lineno :])
+    raise KeyError(name)
