@@ -296,7 +296,8 @@ class _Session:
                     message = f"{message}. Likely cause: {found.explanation}"
                 fix = found.fix if found else first.fix
                 key = (first.check, message)
-                if key not in seen_messages and len(findings) < MAX_FINDINGS and outcome.status != "skipped":
+                worth_saying = outcome.status != "skipped" or not findings
+                if key not in seen_messages and len(findings) < MAX_FINDINGS and worth_saying:
                     seen_messages.add(key)
                     findings.append(Finding(first.check, case.label, message, mistake, fix))
                 if mistake and mistake not in mistakes:

@@ -1,0 +1,170 @@
+"""Is the worker really apart from the grader: other uid, no network, no grader files, limits?"""
+
+import os
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import replace_function
+
+from autograder import wire
+from autograder.sandbox import Limits, Sandbox, WorkerGone, WorkerTimeout, isolation_mode
+
+ISOLATED = isolation_mode() != "none"
+
+
+class Worker:
+    """A worker with some code loaded, for calling functions directly."""
+
+    def __init__(self, code, hide=(), limits=Limits(call_seconds=3, import_seconds=3, total_seconds=30)):
+        self.sandbox = Sandbox(limits, hide=hide)
+        self.handle = self.sandbox.start()
+        self.handle.wait_ready(time.monotonic() + 30)
+        header = {"op": "load", "init": True, "filename": "backprop.py", "source": code, "units": [{"source": code, "lineno": 1, "label": "all"}]}
+        reply, _ = self.handle.request(header, deadline=time.monotonic() + 10)
+        assert reply["units"][0]["ok"], reply
+
+    def call(self, name, *args, seconds=5):
+        blobs = []
+        encoded = [wire.encode_value(a, blobs, 1 << 30) for a in args]
+        reply, out = self.handle.request({"op": "call", "fn": name, "args": encoded}, blobs, deadline=time.monotonic() + seconds)
+        value = wire.decode_value(reply["result"], out) if reply["status"] == "ok" else None
+        return reply, value
+
+    def close(self):
+        self.handle.stop()
+        self.sandbox.close()
+
+
+@pytest.fixture
+def worker_for():
+    made = []
+
+    def make(code, **kw):
+        made.append(Worker(code, **kw))
+        return made[-1]
+
+    yield make
+    for w in made:
+        w.close()
+
+
+def test_worker_is_a_separate_process_with_none_of_the_graders_modules(worker_for):
+    code = "import os, sys\ndef f():\n    return float(os.getpid()), float(any(m.startswith('autograder') for m in sys.modules))\n"
+    _, (pid, has_grader_modules) = worker_for(code).call("f")
+    assert pid != os.getpid()
+    assert has_grader_modules == 0.0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a dedicated uid needs root")
+def test_worker_runs_as_an_unprivileged_uid(worker_for):
+    _, uid = worker_for("import os\ndef f():\n    return float(os.getuid())\n").call("f")
+    assert uid >= 200_000
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs root or user namespaces")
+def test_grader_folders_are_hidden_from_the_worker(worker_for, course):
+    code = (
+        "import os\n"
+        "def f(path):\n"
+        "    try:\n"
+        "        return float(len(os.listdir(path)))\n"
+        "    except OSError:\n"
+        "        return -1.0\n"
+        "def g(path):\n"
+        "    try:\n"
+        "        open(path).read()\n"
+        "        return 1.0\n"
+        "    except OSError:\n"
+        "        return 0.0\n"
+    )
+    w = worker_for(code, hide=[course.root])
+    assert w.call("g", str(course.solution))[1] == 0.0
+    assert w.call("f", str(course.root / "solutions"))[1] == -1.0
+    assert w.call("f", "/tmp")[1] == 0.0  # a fresh, empty /tmp of its own
+    assert w.call("g", str(course.root / "solutions" / "grading.toml"))[1] == 0.0
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs root or user namespaces")
+def test_worker_has_no_network_even_to_loopback(worker_for):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True)
+    thread.start()
+    code = "import socket\ndef f(port):\n    s = socket.socket()\n    s.settimeout(1)\n    try:\n        s.connect(('127.0.0.1', int(port)))\n        return 1.0\n    except OSError:\n        return 0.0\n"
+    _, connected = worker_for(code).call("f", port)
+    assert connected == 0.0 and not accepted
+    server.close()
+
+
+def test_per_call_time_limit_kills_the_worker(worker_for):
+    w = worker_for("def f():\n    while True:\n        pass\n")
+    started = time.monotonic()
+    with pytest.raises(WorkerTimeout):
+        w.call("f", seconds=1)
+    assert time.monotonic() - started < 3
+    assert w.handle.process.poll() is not None
+
+
+def test_exit_in_a_function_is_reported_as_a_dead_worker(worker_for):
+    w = worker_for("import os\ndef f():\n    os._exit(0)\n")
+    with pytest.raises(WorkerGone, match="exited with code 0"):
+        w.call("f")
+
+
+def test_memory_limit_turns_a_bomb_into_memory_error(worker_for):
+    w = worker_for("import numpy as np\ndef f():\n    return np.ones((40_000, 100_000))\n", limits=Limits(memory_mb=1024))
+    reply, _ = w.call("f")
+    assert reply["status"] == "raised" and reply["exception"]["type"] == "MemoryError"
+
+
+def test_results_over_the_size_cap_are_described_not_sent(worker_for):
+    w = worker_for("import numpy as np\ndef f():\n    return np.zeros(20_000_000)\n", limits=Limits(result_mb=64, memory_mb=2048))
+    reply, value = w.call("f")
+    assert isinstance(value, wire.TooBig) and value.shape == (20_000_000,)
+
+
+def test_total_time_limit_keeps_points_already_earned(course, ref, reference_source, tmp_path):
+    from autograder.config import load_config
+    from autograder.grader import grade_file
+
+    slow = "def {name}({args}):\n    import time\n    time.sleep(1.5)\n    return None\n"
+    source = reference_source
+    for name, args in (("backprop", "X, Y, W1, b1, W2, b2"), ("numerical_gradient", "f, x, eps=1e-5"), ("relative_error", "a, b")):
+        source = replace_function(source, name, slow.format(name=name, args=args))
+    path = tmp_path / "backprop.py"
+    path.write_text(source)
+    config = load_config(course.grading_config).with_limits(call_seconds=5, total_seconds=4)
+    results = grade_file(path, config, ref, hide=[course.root])
+    by_name = {f.name: f for f in results.functions}
+    assert all(by_name[n].score == by_name[n].max_score for n in ("sigmoid", "softmax", "dJ_dW1", "dJ_db1"))
+    late = [by_name[n] for n in ("initialize_parameters", "fit", "predict")]
+    assert all(f.score == 0 and "total time limit" in f.summary for f in late)
+
+
+def test_a_warning_costs_nothing(hidden_grader, reference_source, tmp_path):
+    source = replace_function(reference_source, "sigmoid", "def sigmoid(Z):\n    return 1.0 / (1.0 + np.exp(-Z))\n")
+    path = tmp_path / "backprop.py"
+    path.write_text(source)
+    results = hidden_grader.grade(path)
+    f = results.function("sigmoid")
+    assert f.score == f.max_score
+    assert any("overflow" in w for w in f.warnings)
+
+
+def test_wire_refuses_pickles_and_reads_plain_arrays():
+    blobs = []
+    header = wire.encode_value({"a": np.arange(3.0), "b": [1, 2.5, None]}, blobs, 1 << 20)
+    assert wire.decode_value(header, blobs)["b"] == [1, 2.5, None]
+    assert wire.encode_value(np.array([object()]), [], 1 << 20)["t"] == "other"
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError):
+        wire.decode_value({"t": "arr", "i": 0}, [buffer.getvalue()])
