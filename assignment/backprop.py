@@ -177,6 +177,19 @@ def d_softmax(Y_hat, Y):
 
 
 # %% [markdown]
+# **Check Part 1.** Save the notebook, then run the cell below: it runs the public checks
+# on the saved file and says, function by function, what is wrong and how to fix it.
+
+# %%
+if __name__ == "__main__":
+    try:
+        from autograder import check
+    except ImportError:
+        print("The grader package is not installed; see README.md for `autograder check`.")
+    else:
+        check(globals().get("__file__", "backprop.ipynb"), ['sigmoid', 'd_sigmoid', 'softmax', 'softmax_jacobian', 'cross_entropy', 'd_softmax'])
+
+# %% [markdown]
 # ## Part 2: the two-layer network, one step of the chain rule at a time
 #
 # The forward pass computes four arrays; the backward pass walks the same path in reverse,
@@ -291,6 +304,19 @@ def backprop(X, Y, W1, b1, W2, b2):
 
 
 # %% [markdown]
+# **Check Part 2.** Save the notebook, then run the cell below: it runs the public checks
+# on the saved file and says, function by function, what is wrong and how to fix it.
+
+# %%
+if __name__ == "__main__":
+    try:
+        from autograder import check
+    except ImportError:
+        print("The grader package is not installed; see README.md for `autograder check`.")
+    else:
+        check(globals().get("__file__", "backprop.ipynb"), ['forward', 'dJ_dZ2', 'dJ_dW2', 'dJ_db2', 'dJ_dX2', 'dJ_dZ1', 'dJ_dW1', 'dJ_db1', 'backprop'])
+
+# %% [markdown]
 # The cell below checks the batch argument on a tiny random network: the gradient of the
 # batch cost equals the average of the N gradients computed one example at a time.
 
@@ -373,6 +399,19 @@ def gradient_check(X, Y, W1, b1, W2, b2, eps=1e-5):
 if __name__ == "__main__":
     for name, error in gradient_check(*tiny_problem(seed=1)).items():
         print(f"relative error for {name}: {error:.2e}")
+
+# %% [markdown]
+# **Check Part 3.** Save the notebook, then run the cell below: it runs the public checks
+# on the saved file and says, function by function, what is wrong and how to fix it.
+
+# %%
+if __name__ == "__main__":
+    try:
+        from autograder import check
+    except ImportError:
+        print("The grader package is not installed; see README.md for `autograder check`.")
+    else:
+        check(globals().get("__file__", "backprop.ipynb"), ['numerical_gradient', 'relative_error', 'gradient_check'])
 
 # %% [markdown]
 # ## Part 4: a network with any number of layers
@@ -470,6 +509,19 @@ def predict(X, params):
     (else 0); with several, the index of each row's largest output."""
     raise NotImplementedError("replace this line with your code")
 
+
+# %% [markdown]
+# **Check Part 4.** Save the notebook, then run the cell below: it runs the public checks
+# on the saved file and says, function by function, what is wrong and how to fix it.
+
+# %%
+if __name__ == "__main__":
+    try:
+        from autograder import check
+    except ImportError:
+        print("The grader package is not installed; see README.md for `autograder check`.")
+    else:
+        check(globals().get("__file__", "backprop.ipynb"), ['initialize_parameters', 'forward_n', 'cost_n', 'backward_n', 'update', 'fit', 'predict'])
 
 # %% [markdown]
 # ### Training on MNIST: fives against eights
