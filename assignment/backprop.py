@@ -43,6 +43,16 @@
 # %%
 import numpy as np
 
+
+def run_public_checks(functions):
+    """Run `autograder check` on this file as last saved (not graded; see README.md)."""
+    try:
+        from autograder import check
+    except ImportError:
+        print("The grader package is not installed; see README.md for `autograder check`.")
+        return None
+    return check(globals().get("__file__", "backprop.ipynb"), functions)
+
 # %% [markdown]
 # ## The network
 #
@@ -182,12 +192,7 @@ def d_softmax(Y_hat, Y):
 
 # %%
 if __name__ == "__main__":
-    try:
-        from autograder import check
-    except ImportError:
-        print("The grader package is not installed; see README.md for `autograder check`.")
-    else:
-        check(globals().get("__file__", "backprop.ipynb"), ['sigmoid', 'd_sigmoid', 'softmax', 'softmax_jacobian', 'cross_entropy', 'd_softmax'])
+    run_public_checks(['sigmoid', 'd_sigmoid', 'softmax', 'softmax_jacobian', 'cross_entropy', 'd_softmax'])
 
 # %% [markdown]
 # ## Part 2: the two-layer network, one step of the chain rule at a time
@@ -309,12 +314,7 @@ def backprop(X, Y, W1, b1, W2, b2):
 
 # %%
 if __name__ == "__main__":
-    try:
-        from autograder import check
-    except ImportError:
-        print("The grader package is not installed; see README.md for `autograder check`.")
-    else:
-        check(globals().get("__file__", "backprop.ipynb"), ['forward', 'dJ_dZ2', 'dJ_dW2', 'dJ_db2', 'dJ_dX2', 'dJ_dZ1', 'dJ_dW1', 'dJ_db1', 'backprop'])
+    run_public_checks(['forward', 'dJ_dZ2', 'dJ_dW2', 'dJ_db2', 'dJ_dX2', 'dJ_dZ1', 'dJ_dW1', 'dJ_db1', 'backprop'])
 
 # %% [markdown]
 # The cell below checks the batch argument on a tiny random network: the gradient of the
@@ -406,12 +406,7 @@ if __name__ == "__main__":
 
 # %%
 if __name__ == "__main__":
-    try:
-        from autograder import check
-    except ImportError:
-        print("The grader package is not installed; see README.md for `autograder check`.")
-    else:
-        check(globals().get("__file__", "backprop.ipynb"), ['numerical_gradient', 'relative_error', 'gradient_check'])
+    run_public_checks(['numerical_gradient', 'relative_error', 'gradient_check'])
 
 # %% [markdown]
 # ## Part 4: a network with any number of layers
@@ -516,12 +511,7 @@ def predict(X, params):
 
 # %%
 if __name__ == "__main__":
-    try:
-        from autograder import check
-    except ImportError:
-        print("The grader package is not installed; see README.md for `autograder check`.")
-    else:
-        check(globals().get("__file__", "backprop.ipynb"), ['initialize_parameters', 'forward_n', 'cost_n', 'backward_n', 'update', 'fit', 'predict'])
+    run_public_checks(['initialize_parameters', 'forward_n', 'cost_n', 'backward_n', 'update', 'fit', 'predict'])
 
 # %% [markdown]
 # ### Training on MNIST: fives against eights

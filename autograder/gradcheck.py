@@ -123,18 +123,21 @@ def probe(f, x, rng, eps=EPS, exact_limit=EXACT_LIMIT):
         counter.evaluations += 1
         return f()
 
+    def entry(index):
+        saved = x[index]
+        x[index] = saved + eps
+        plus = evaluate()
+        x[index] = saved - eps
+        minus = evaluate()
+        x[index] = saved
+        result.directions.append(index)
+        numeric.append((plus - minus) / (2 * eps))
+
     result = Probes(shape=x.shape, exact=x.size <= exact_limit)
     numeric = []
     if result.exact:
         for index in np.ndindex(x.shape):
-            saved = x[index]
-            x[index] = saved + eps
-            plus = evaluate()
-            x[index] = saved - eps
-            minus = evaluate()
-            x[index] = saved
-            result.directions.append(index)
-            numeric.append((plus - minus) / (2 * eps))
+            entry(index)
     else:
         saved = x.copy()
         for _ in range(DIRECTIONS):
@@ -148,16 +151,7 @@ def probe(f, x, rng, eps=EPS, exact_limit=EXACT_LIMIT):
             numeric.append((plus - minus) / (2 * eps))
         x[...] = saved
         for flat in rng.choice(x.size, size=min(SAMPLED_ENTRIES, x.size), replace=False):
-            index = tuple(int(i) for i in np.unravel_index(flat, x.shape))
-            value = x[index]
-            x[index] = value + eps
-            plus = evaluate()
-            x[index] = value - eps
-            minus = evaluate()
-            x[index] = value
-            result.directions.append(index)
-            numeric.append((plus - minus) / (2 * eps))
-        x[...] = saved
+            entry(tuple(int(i) for i in np.unravel_index(flat, x.shape)))
     result.numeric = np.array(numeric)
     result.evaluations = counter.evaluations
     return result
