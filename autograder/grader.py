@@ -256,76 +256,82 @@ class _Session:
         )  # fmt: skip
 
     def grade_function(self, name, cases, info):
-        spec = contract.spec(name)
-        points = self.config.points[name]
-        problem = _definition_problem(spec, info)
-        if problem:
-            message, mistake = problem
-            return FunctionResult(name, 0.0, points, findings=[Finding("defined", "", message, mistake)], mistakes=[mistake], summary=message)
+        return grade_cases(name, cases, info, self.call, self.config, self.grader.reference)
 
-        mode = self.config.mode
-        tallies = {}
-        findings, mistakes = [], []
-        wrong_default = _default_problem(spec, info)
-        tallies["signature"] = (0 if wrong_default else 1, 1)
-        if wrong_default:
-            findings.append(Finding("signature", "", wrong_default, "wrong_default", "use the contract's default values"))
-            mistakes.append("wrong_default")
-        outputs, warnings = [], []
-        seen_messages = set()
-        seconds = 0.0
-        stop_reason = None
-        for case in cases:
-            if stop_reason:
-                outcome = CallOutcome("skipped", reason=stop_reason)
-            else:
-                outcome = self.call(case)
-            seconds += outcome.seconds
-            names = applicable(case, mode)
-            verdicts, leaves = evaluate(case, outcome, mode, self.config.tolerance, spec.params)
-            for verdict in verdicts:
-                passed, total = tallies.get(verdict.check, (0, 0))
-                tallies[verdict.check] = (passed + (verdict.status == "pass"), total + 1)
-            failed = [v for v in verdicts if v.status == "fail"]
-            if failed:
-                first = failed[0]
-                found = diagnose(case, outcome, verdicts, leaves, mode, self.grader.reference)
-                mistake = found.mistake if found else first.mistake
-                message = first.message
-                if found:
-                    message = f"{message}. Likely cause: {found.explanation}"
-                fix = found.fix if found else first.fix
-                key = (first.check, message)
-                worth_saying = outcome.status != "skipped" or not findings
-                if key not in seen_messages and len(findings) < MAX_FINDINGS and worth_saying:
-                    seen_messages.add(key)
-                    findings.append(Finding(first.check, case.label, message, mistake, fix))
-                if mistake and mistake not in mistakes:
-                    mistakes.append(mistake)
-                for later in failed[1:]:
-                    if later.mistake and later.mistake not in mistakes:
-                        mistakes.append(later.mistake)
-                        if len(findings) < MAX_FINDINGS:
-                            findings.append(Finding(later.check, case.label, later.message, later.mistake, later.fix))
-            if outcome.status == "raised" and (outcome.exception or {}).get("type") == "NotImplementedError":
-                stop_reason = "the function is not implemented"
-            elif outcome.status in ("timeout", "died"):
-                stop_reason = f"an earlier case {'timed out' if outcome.status == 'timeout' else 'ended the worker'}"
-            if outcome.output_chars:
-                outputs.append((case.label, outcome.output, outcome.output_chars))
-            for w in outcome.warnings:
-                text = f"{w.get('category')}: {w.get('message')}"
-                if text not in warnings and len(warnings) < 3:
-                    warnings.append(text)
 
-        # A function that never returned earns nothing, whatever its signature looks like.
-        score = _score(points, tallies, self.config.weights) if tallies.get("returns", (0, 0))[0] else 0.0
-        checks = [CheckScore(check, passed, total, self.config.weights.get(check, 0.0)) for check, (passed, total) in tallies.items()]
-        summary = "all checks passed" if not findings else findings[0].message
-        return FunctionResult(
-            name=name, score=score, max_score=points, checks=checks, findings=findings, mistakes=mistakes,
-            summary=summary, output=_output_text(outputs, mode), warnings=warnings, seconds=round(seconds, 4),
-        )  # fmt: skip
+def grade_cases(name, cases, info, call, config, reference=None):
+    """Grade one function: ``call(case) -> CallOutcome`` runs it on a case (in a sandboxed
+    worker, or in-process for otter and nbgrader kernels); ``info`` describes its signature."""
+    spec = contract.spec(name)
+    points = config.points[name]
+    problem = _definition_problem(spec, info)
+    if problem:
+        message, mistake = problem
+        return FunctionResult(name, 0.0, points, findings=[Finding("defined", "", message, mistake)], mistakes=[mistake], summary=message)
+
+    mode = config.mode
+    tallies = {}
+    findings, mistakes = [], []
+    wrong_default = _default_problem(spec, info)
+    tallies["signature"] = (0 if wrong_default else 1, 1)
+    if wrong_default:
+        findings.append(Finding("signature", "", wrong_default, "wrong_default", "use the contract's default values"))
+        mistakes.append("wrong_default")
+    outputs, warnings = [], []
+    seen_messages = set()
+    seconds = 0.0
+    stop_reason = None
+    for case in cases:
+        if stop_reason:
+            outcome = CallOutcome("skipped", reason=stop_reason)
+        else:
+            outcome = call(case)
+        seconds += outcome.seconds
+        names = applicable(case, mode)
+        verdicts, leaves = evaluate(case, outcome, mode, config.tolerance, spec.params)
+        for verdict in verdicts:
+            passed, total = tallies.get(verdict.check, (0, 0))
+            tallies[verdict.check] = (passed + (verdict.status == "pass"), total + 1)
+        failed = [v for v in verdicts if v.status == "fail"]
+        if failed:
+            first = failed[0]
+            found = diagnose(case, outcome, verdicts, leaves, mode, reference)
+            mistake = found.mistake if found else first.mistake
+            message = first.message
+            if found:
+                message = f"{message}. Likely cause: {found.explanation}"
+            fix = found.fix if found else first.fix
+            key = (first.check, message)
+            worth_saying = outcome.status != "skipped" or not findings
+            if key not in seen_messages and len(findings) < MAX_FINDINGS and worth_saying:
+                seen_messages.add(key)
+                findings.append(Finding(first.check, case.label, message, mistake, fix))
+            if mistake and mistake not in mistakes:
+                mistakes.append(mistake)
+            for later in failed[1:]:
+                if later.mistake and later.mistake not in mistakes:
+                    mistakes.append(later.mistake)
+                    if len(findings) < MAX_FINDINGS:
+                        findings.append(Finding(later.check, case.label, later.message, later.mistake, later.fix))
+        if outcome.status == "raised" and (outcome.exception or {}).get("type") == "NotImplementedError":
+            stop_reason = "the function is not implemented"
+        elif outcome.status in ("timeout", "died"):
+            stop_reason = f"an earlier case {'timed out' if outcome.status == 'timeout' else 'ended the worker'}"
+        if outcome.output_chars:
+            outputs.append((case.label, outcome.output, outcome.output_chars))
+        for w in outcome.warnings:
+            text = f"{w.get('category')}: {w.get('message')}"
+            if text not in warnings and len(warnings) < 3:
+                warnings.append(text)
+
+    # A function that never returned earns nothing, whatever its signature looks like.
+    score = _score(points, tallies, config.weights) if tallies.get("returns", (0, 0))[0] else 0.0
+    checks = [CheckScore(check, passed, total, config.weights.get(check, 0.0)) for check, (passed, total) in tallies.items()]
+    summary = "all checks passed" if not findings else findings[0].message
+    return FunctionResult(
+        name=name, score=score, max_score=points, checks=checks, findings=findings, mistakes=mistakes,
+        summary=summary, output=_output_text(outputs, mode), warnings=warnings, seconds=round(seconds, 4),
+    )  # fmt: skip
 
 
 def _request(case, limits):

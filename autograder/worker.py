@@ -93,30 +93,70 @@ class Channel:
             frame = frame[written:]
 
 
-def student_frames(tb, filename):
-    """(line number, function name) of each traceback frame inside the submission."""
+def student_frames(tb, is_student):
+    """(file name, line number, function name) of each traceback frame in student code."""
     frames = []
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename == filename:
-            frames.append((tb.tb_lineno, code.co_name))
+        if is_student(code.co_filename):
+            frames.append((code.co_filename, tb.tb_lineno, code.co_name))
         tb = tb.tb_next
     return frames
 
 
-def describe_exception(err, filename, source_lines):
+def describe_exception(err, is_student, line_text):
+    """The exception's type and message, and the last line of student code it went through
+    (``line_text(filename, number)`` gives that line's text); never the grader's frames."""
     try:
         message = _str(err)
     except BaseException:  # noqa: BLE001 - a broken __str__ is the student's
         message = "(the exception's message could not be shown)"
-    frames = student_frames(err.__traceback__, filename)
+    frames = student_frames(err.__traceback__, is_student)
     where = None
     if frames:
-        line, function = frames[-1]
-        text = source_lines[line - 1].strip() if 0 < line <= _len(source_lines) else ""
-        where = {"line": line, "function": function, "text": text[:200]}
+        filename, line, function = frames[-1]
+        where = {"line": line, "function": function, "text": line_text(filename, line).strip()[:200]}
     kind = _type(err)
     return {"type": getattr(kind, "__name__", "?"), "message": message[:500], "where": where}
+
+
+def describe_callable(obj):
+    """Whether ``obj`` is callable, and its parameters (name, kind, default) if readable."""
+    entry = {"defined": True, "callable": callable(obj), "type": getattr(_type(obj), "__name__", "?")}
+    try:
+        params = []
+        for p in inspect.signature(obj).parameters.values():
+            value = p.default if _type(p.default) in (int, float) else None
+            params.append({"name": p.name, "kind": _str(p.kind), "default": p.default is not p.empty, "value": value})
+        entry["params"] = params
+    except (TypeError, ValueError):
+        entry["params"] = None
+    return entry
+
+
+def make_test_function(spec, args, aux):
+    """The scalar function of no arguments that numerical_gradient differentiates: it reads
+    the array x = args[spec["target"]] each time it is called."""
+    x = args[spec["target"]]
+    A = aux[spec["A"]]
+    B = aux[spec["B"]]
+
+    def f():
+        return _float(_add_reduce((_sin(3.0 * x) * A).ravel()) + 0.5 * _add_reduce((x * x * B).ravel()))
+
+    return f
+
+
+def scaled(function, scale):
+    """``function`` with every value of the dict it returns multiplied by ``scale``."""
+
+    def wrapper(*a, **k):
+        out = function(*a, **k)
+        if _type(out) is dict:
+            return {key: value * scale for key, value in out.items()}
+        return out
+
+    return wrapper
 
 
 class Worker:
@@ -172,7 +212,7 @@ class Worker:
                         "ok": False,
                         "output": stream.text(),
                         "output_chars": stream.total,
-                        "exception": describe_exception(err, self.filename, self.source_lines),
+                        "exception": describe_exception(err, self._is_student, self._line),
                     }
                 )
         reply = {"op": "loaded", "units": results}
@@ -181,43 +221,20 @@ class Worker:
         return reply
 
     def describe(self, names):
-        found = {}
         namespace = self.module.__dict__
-        for name in names:
-            obj = namespace.get(name)
-            if obj is None:
-                found[name] = {"defined": False}
-                continue
-            entry = {"defined": True, "callable": callable(obj), "type": getattr(_type(obj), "__name__", "?")}
-            try:
-                params = []
-                for p in inspect.signature(obj).parameters.values():
-                    entry_default = p.default if _type(p.default) in (int, float) else None
-                    params.append(
-                        {"name": p.name, "kind": _str(p.kind), "default": p.default is not p.empty, "value": entry_default}
-                    )
-                entry["params"] = params
-            except (TypeError, ValueError):
-                entry["params"] = None
-            found[name] = entry
-        return found
+        return {name: describe_callable(namespace[name]) if namespace.get(name) is not None else {"defined": False} for name in names}
 
-    def _test_function(self, spec, args, aux):
-        """Build the scalar function of no arguments that numerical_gradient differentiates."""
-        x = args[spec["target"]]
-        A = aux[spec["A"]]
-        B = aux[spec["B"]]
+    def _is_student(self, filename):
+        return filename == self.filename
 
-        def f():
-            return _float(_add_reduce((_sin(3.0 * x) * A).ravel()) + 0.5 * _add_reduce((x * x * B).ravel()))
-
-        return f
+    def _line(self, filename, number):
+        return self.source_lines[number - 1] if 0 < number <= _len(self.source_lines) else ""
 
     def call(self, header, blobs):
         args = [decode_value(a, blobs) for a in header["args"]]
         aux = [decode_value(a, blobs) for a in header.get("aux", [])]
         for spec in header.get("functions", []):
-            args[spec["arg"]] = self._test_function(spec, args, aux)
+            args[spec["arg"]] = make_test_function(spec, args, aux)
         fn = self.module.__dict__.get(header["fn"]) if self.module is not None else None
         patch = header.get("patch")
         restore = None
@@ -233,7 +250,7 @@ class Worker:
             except BaseException as err:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
                 result = None
                 reply["status"] = "raised"
-                reply["exception"] = describe_exception(err, self.filename, self.source_lines)
+                reply["exception"] = describe_exception(err, self._is_student, self._line)
         reply["seconds"] = _perf_counter() - started
         if restore is not None:
             restore()
@@ -260,24 +277,21 @@ class Worker:
         return reply, out_blobs
 
     def _apply_patch(self, patch):
-        namespace = self.module.__dict__
-        name, scale = patch["name"], patch["scale"]
-        original = namespace.get(name)
-        if not callable(original):
-            return None
+        return apply_patch(self.module.__dict__, patch)
 
-        def scaled(*a, **k):
-            out = original(*a, **k)
-            if _type(out) is dict:
-                return {key: value * scale for key, value in out.items()}
-            return out
 
-        namespace[name] = scaled
+def apply_patch(namespace, patch):
+    """Swap namespace[name] for a scaled version; returns the function that swaps it back."""
+    name, scale = patch["name"], patch["scale"]
+    original = namespace.get(name)
+    if not callable(original):
+        return None
+    namespace[name] = scaled(original, scale)
 
-        def restore():
-            namespace[name] = original
+    def restore():
+        namespace[name] = original
 
-        return restore
+    return restore
 
 
 def main():

@@ -1,0 +1,172 @@
+"""The engine's checks on live functions, for graders that run tests in the student's kernel.
+
+otter-grader and nbgrader execute a notebook in one Jupyter kernel and run their test cells
+in that same kernel, so the student's code and the tests share a process. These helpers let
+those test cells use our cases, checks and diagnoses:
+
+    from autograder.inkernel import check_function
+    check_function("dJ_dW2", globals(), points=4)                            # public checks
+    check_function("dJ_dW2", globals(), points=4, course="autograder_course")  # hidden tests
+
+Each returns the points earned (a float) and prints what to fix. ``require_function`` raises
+AssertionError with the same text instead (otter's test cases are pass/fail).
+
+Running in-process is those tools' model, not ours: a submission can tamper with anything
+in its kernel, this module included. ``autograder grade`` runs the same checks in a sandbox.
+"""
+
+import contextlib
+import signal
+import threading
+import time
+import warnings
+from pathlib import Path
+
+from . import contract, wire
+from .checks import CallOutcome
+from .config import load_config, public_config
+from .course import Course
+from .grader import grade_cases
+from .worker import CappedText, apply_patch, describe_callable, describe_exception, make_test_function
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_GRADERS = {}  # (mode, course folder) -> (config, reference, plan): built once per kernel
+
+
+class _CallTimeout(BaseException):
+    pass
+
+
+def _setup(course):
+    key = str(Path(course).resolve()) if course else None
+    if key not in _GRADERS:
+        from .cases import PlanBuilder
+        from .reference import load_module
+
+        if key is None:
+            config = public_config()
+            reference = None
+        else:
+            folder = Course(Path(key))
+            config = load_config(folder.grading_config)
+            reference = load_module(folder.solution, "_autograder_inkernel_reference")
+        plan = PlanBuilder(config.seeds, reference).build(contract.NAMES)
+        _GRADERS[key] = (config, reference, plan)
+    return _GRADERS[key]
+
+
+def _is_student(filename):
+    return not filename.startswith(_PACKAGE_DIR) and "site-packages" not in filename and not filename.startswith("<frozen")
+
+
+def _line(filename, number):
+    import linecache
+
+    return linecache.getline(filename, number)
+
+
+def _call_in_process(function, namespace, case, seconds):
+    """Call ``function`` on fresh copies of the case's arguments, as the worker would."""
+    blobs = []
+    encoded = [wire.encode_value(a, blobs, 1 << 40) for a in case.args]
+    args = [wire.decode_value(a, blobs) for a in encoded]
+    aux = [wire.decode_value(wire.encode_value(a, blobs, 1 << 40), blobs) for a in case.aux]
+    for spec in case.test_functions:
+        args[spec["arg"]] = make_test_function(spec, args, aux)
+    restore = apply_patch(namespace, case.patch) if case.patch else None
+    stream = CappedText(20_000)
+    timer = _Timer(seconds)
+    status, result, exception = "ok", None, None
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
+            warnings.simplefilter("always")
+            with timer:
+                try:
+                    result = function(*args)
+                except _CallTimeout:
+                    raise
+                except Exception as err:  # noqa: BLE001 - the student's exception is reported
+                    status, exception = "raised", describe_exception(err, _is_student, _line)
+    except _CallTimeout:
+        return CallOutcome("timeout", reason=f"{seconds:g} s per call")
+    finally:
+        if restore is not None:
+            restore()
+    seconds_used = time.perf_counter() - started
+    out_blobs = []
+    value_data = wire.encode_value(result, out_blobs, 1 << 26) if status == "ok" else {"t": "none"}
+    after = [wire.encode_value(a, out_blobs, 1 << 26) if not callable(a) else {"t": "none"} for a in args]
+    return CallOutcome(
+        status=status, value=wire.decode_value(value_data, out_blobs),
+        args_after=[wire.decode_value(a, out_blobs) for a in after], exception=exception,
+        output=stream.text(), output_chars=stream.total,
+        warnings=[{"category": w.category.__name__, "message": str(w.message)[:200]} for w in caught[:5]],
+        seconds=seconds_used,
+    )  # fmt: skip
+
+
+class _Timer:
+    """SIGALRM-based time limit (only in the main thread; elsewhere no limit is set)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.active = threading.current_thread() is threading.main_thread()
+
+    def _expired(self, signum, frame):
+        raise _CallTimeout()
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGALRM, self._expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def grade_function(name, namespace, course=None):
+    """FunctionResult for ``namespace[name]``: hidden tests if ``course`` (a folder holding
+    solutions/backprop.py and solutions/grading.toml) is given, else the public checks."""
+    config, reference, plan = _setup(course)
+    obj = namespace.get(name)
+    info = describe_callable(obj) if obj is not None else {"defined": False}
+    seconds = config.limits.call_seconds
+
+    def call(case):
+        return _call_in_process(obj, namespace, case, seconds)
+
+    return grade_cases(name, plan[name], info, call, config, reference)
+
+
+def report(result):
+    lines = [f"{result.name}: {'all checks passed' if result.passed else 'needs work'} ({result.score:.2f} / {result.max_score:g})"]
+    for finding in result.findings:
+        where = f" ({finding.case})" if finding.case else ""
+        lines.append(f"  [{finding.check}]{where} {finding.message}")
+        if finding.fix:
+            lines.append(f"    fix: {finding.fix}")
+        if finding.mistake:
+            lines.append(f"    mistake: {finding.mistake}")
+    return "\n".join(lines)
+
+
+def check_function(name, namespace, points=None, course=None, quiet=False):
+    """Grade one function in this process; print the report; return the points earned
+    (``points`` rescales the config's points for the function)."""
+    result = grade_function(name, namespace, course)
+    if not quiet:
+        print(report(result))
+    fraction = result.score / result.max_score if result.max_score else 0.0
+    return round(fraction * (points if points is not None else result.max_score), 6)
+
+
+def require_function(name, namespace, course=None):
+    """Raise AssertionError carrying the report unless the function gets full marks."""
+    result = grade_function(name, namespace, course)
+    if not result.passed:
+        raise AssertionError(report(result))
+    return True
