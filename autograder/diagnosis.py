@@ -159,7 +159,7 @@ def _from_shape(case, leaves):
         if len(want) == 2 and got == want[::-1] and want[0] != want[1]:
             return Diagnosis(
                 "transposed",
-                f"the result is {got} where {want} is needed: it is transposed, or an operand was",
+                "the result is transposed (or one of the operands was)",
                 f"check which operand takes .T. {SHAPE_RECIPES.get(case.function, '')}".strip(),
             )
         if case.function == "backprop" and path == "['W1']" and "C" in case.dims:

@@ -301,7 +301,7 @@ def grade_cases(name, cases, info, call, config, reference=None):
             if found:
                 message = f"{message}. Likely cause: {found.explanation}"
             fix = found.fix if found else first.fix
-            key = (first.check, message)
+            key = (first.check, mistake or message)  # one finding per mistake, not per case
             worth_saying = outcome.status != "skipped" or not findings
             if key not in seen_messages and len(findings) < MAX_FINDINGS and worth_saying:
                 seen_messages.add(key)
