@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from .batch import BatchError
 from .config import ConfigError
 from .course import CourseNotFound, find_course
 from .submission import SubmissionError
@@ -113,6 +114,24 @@ def cmd_check(args):
     return 0 if all(f.passed for f in results.functions) else 1
 
 
+def cmd_grade_all(args):
+    from .batch import grade_all
+
+    course = find_course(args.course)
+    limits = {k: v for k, v in _limits(args).items() if v is not None}
+    summary = grade_all(
+        course, args.submissions, args.output, config_path=args.config, workers=args.workers, force=args.force,
+        limits=limits, isolation=args.isolation, progress=not args.no_progress,
+    )  # fmt: skip
+    print(
+        f"{summary['submissions']} submissions: {summary['graded']} graded now, {summary['skipped']} already graded, "
+        f"{summary['failures']} with a problem.\n"
+        f"  gradebook:  {summary['grades']}\n  summary:    {summary['summary']}\n"
+        f"  mistakes:   {summary['chart']}\n  feedback:   {summary['feedback']}/"
+    )
+    return 0
+
+
 def _grading_options(parser):
     parser.add_argument("--format", choices=("text", "json", "gradescope"), default="text")
     parser.add_argument("--output", help="write the report to this file (atomically) instead of stdout")
@@ -152,6 +171,20 @@ def build_parser():
     _grading_options(grade)
     grade.set_defaults(run=cmd_grade, format="json")
 
+    batch = commands.add_parser("grade-all", help="grade a folder of submissions (flat, or a Gradescope export)")
+    batch.add_argument("submissions", help="folder of .py/.ipynb files, or of submission_<id>/ folders with submission_metadata.yml")
+    batch.add_argument("--output", required=True, help="folder for results, feedback pages, grades.csv, summary.md, mistakes.png")
+    batch.add_argument("--course", help="course folder (default: found from the working directory)")
+    batch.add_argument("--config", help="grading config (default: COURSE/solutions/grading.toml)")
+    batch.add_argument("--workers", type=int, help="grading processes (default: one per core)")
+    batch.add_argument("--force", action="store_true", help="grade again submissions that already have results")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch.add_argument("--call-seconds", type=float, help="time limit of one call of a student function")
+    batch.add_argument("--total-seconds", type=float, help="time limit of a whole submission")
+    batch.add_argument("--memory-mb", type=int, help="address-space limit of the worker process")
+    batch.add_argument("--isolation", choices=("auto", "none"), default="auto")
+    batch.set_defaults(run=cmd_grade_all)
+
     check = commands.add_parser("check", help="run the public checks on your backprop.py or backprop.ipynb")
     check.add_argument("submission")
     _grading_options(check)
@@ -163,6 +196,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CourseNotFound, ConfigError, SubmissionError, FileNotFoundError) as err:
+    except KeyboardInterrupt:
+        print("autograder: interrupted; finished results are kept, run the same command to continue", file=sys.stderr)
+        return 130
+    except (CourseNotFound, ConfigError, SubmissionError, BatchError, FileNotFoundError) as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2

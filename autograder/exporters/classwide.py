@@ -1,0 +1,125 @@
+"""Class-wide outputs of a batch: the gradebook CSV, summary.md and the mistakes chart."""
+
+import csv
+import io
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from .. import contract
+from ..atomic import write_bytes_atomic, write_text_atomic
+
+
+def rows(record):
+    """One gradebook row per student of a submission (a group shares its scores)."""
+    results = record.get("results") or {}
+    scores = {f["name"]: f["score"] for f in results.get("functions", [])}
+    out = []
+    for student in record.get("students") or [{"sid": record["key"]}]:
+        row = {
+            "id": student.get("sid", ""),
+            "name": student.get("name", ""),
+            "email": student.get("email", ""),
+            "submission": record["key"],
+            "total": round(results["score"], 2) if results else "",
+            "max": results.get("max_score", "") if results else "",
+        }
+        for name in contract.NAMES:
+            row[name] = round(scores[name], 2) if name in scores else ""
+        row["error"] = record.get("error") or ""
+        out.append(row)
+    return out
+
+
+def write_csv(all_rows, path):
+    columns = ["id", "name", "email", "submission", "total", "max", *contract.NAMES, "error"]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    for row in all_rows:
+        writer.writerow(row)
+    write_text_atomic(path, buffer.getvalue())
+    return path
+
+
+class Tallies:
+    """Counts gathered one record at a time."""
+
+    def __init__(self):
+        self.totals = []
+        self.errors = []
+        self.mistakes = Counter()  # mistake id -> submissions showing it
+        self.by_function = Counter()  # (function, mistake) -> submissions
+        self.function_scores = {name: [] for name in contract.NAMES}
+        self.max_score = None
+
+    def add(self, record):
+        results = record.get("results")
+        if not results:
+            self.errors.append((record["key"], record.get("error") or "not graded"))
+            return
+        self.totals.append(results["score"])
+        self.max_score = results["max_score"]
+        if record.get("error"):
+            self.errors.append((record["key"], record["error"]))
+        seen = set()
+        for f in results["functions"]:
+            self.function_scores.setdefault(f["name"], []).append(f["score"] / f["max_score"] if f["max_score"] else 0.0)
+            for mistake in f["mistakes"]:
+                self.by_function[(f["name"], mistake)] += 1
+                seen.add(mistake)
+        self.mistakes.update(seen)
+
+
+def write_summary(tallies, path):
+    lines = ["# Class summary", ""]
+    graded = len(tallies.totals)
+    lines.append(f"Submissions with a score: {graded}; with a problem (listed at the end): {len(tallies.errors)}.")
+    if graded:
+        lines.append(
+            f"Total score (out of {tallies.max_score:g}): mean {statistics.mean(tallies.totals):.1f}, "
+            f"median {statistics.median(tallies.totals):.1f}, min {min(tallies.totals):.1f}, max {max(tallies.totals):.1f}."
+        )
+    lines += ["", "## Most common mistakes", "", "| mistake | submissions | where |", "|---|---|---|"]
+    for mistake, count in tallies.mistakes.most_common(15):
+        places = [f"{fn} ({n})" for (fn, m), n in tallies.by_function.most_common() if m == mistake]
+        where = ", ".join(places[:5]) + (f" and {len(places) - 5} more functions" if len(places) > 5 else "")
+        lines.append(f"| `{mistake}` | {count} | {where} |")
+    lines += ["", "## Functions", "", "| function | mean share of points | full marks |", "|---|---|---|"]
+    for name in contract.NAMES:
+        values = tallies.function_scores.get(name) or []
+        if values:
+            full = sum(1 for v in values if v >= 1 - 1e-9)
+            lines.append(f"| `{name}` | {statistics.mean(values):.0%} | {full} of {len(values)} |")
+    if tallies.errors:
+        lines += ["", "## Submissions with a problem", ""]
+        lines += [f"- `{key}`: {error}" for key, error in tallies.errors[:100]]
+    write_text_atomic(path, "\n".join(lines) + "\n")
+    return path
+
+
+def write_chart(tallies, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    common = tallies.mistakes.most_common(12)
+    fig, axis = plt.subplots(figsize=(8, 0.45 * max(len(common), 3) + 1.2))
+    if common:
+        names = [m for m, _ in common][::-1]
+        counts = [c for _, c in common][::-1]
+        axis.barh(names, counts, color="#c0504d")
+        axis.set_xlabel("submissions with this mistake")
+        for y, count in enumerate(counts):
+            axis.text(count, y, f" {count}", va="center")
+    else:
+        axis.text(0.5, 0.5, "no mistakes found", ha="center", va="center", transform=axis.transAxes)
+        axis.set_axis_off()
+    axis.set_title(f"Most common mistakes ({len(tallies.totals)} submissions)")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())
+    return Path(path)
