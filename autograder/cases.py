@@ -217,7 +217,7 @@ class PlanBuilder:
                 self.case(
                     "cross_entropy", p, [Y_hat, Y], Scalar("the mean cross-entropy"),
                     expected=self._ref("cross_entropy", Y_hat, Y),
-                    properties=("positive",), context={"Y_hat": Y_hat, "Y": Y},
+                    properties=("positive", "matches_loss_definition"), context={"Y_hat": Y_hat, "Y": Y},
                 )  # fmt: skip
             )
         return cases
@@ -473,7 +473,8 @@ class PlanBuilder:
             out.append(
                 Case(
                     "cost_n", label, [Y_hat, Y], Scalar("the mean loss"), dims={"N": N},
-                    expected=self._ref("cost_n", Y_hat, Y), properties=("positive",), context={"Y_hat": Y_hat, "Y": Y},
+                    expected=self._ref("cost_n", Y_hat, Y), properties=("positive", "matches_loss_definition"),
+                    context={"Y_hat": Y_hat, "Y": Y},
                 )  # fmt: skip
             )
         return out

@@ -397,6 +397,20 @@ def _positive(case, values):
     return None if value > 0 else f"a cross-entropy of probabilities below 1 is positive; yours is {value:.6g}"
 
 
+def _matches_loss_definition(case, values):
+    """cross_entropy / cost_n against the contract's definition, computed from Y_hat and Y."""
+    Y_hat, Y = case.context["Y_hat"], case.context["Y"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if Y_hat.shape[1] == 1:
+            want = float(-np.mean(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat)))
+        else:
+            want = float(-np.sum(Y * np.log(Y_hat)) / Y.shape[0])
+    got = scalar_value(values[""])
+    if abs(got - want) <= 1e-9 * max(1.0, abs(want)):
+        return None
+    return f"returned {got:.6g}; the mean loss of the rows, as the contract defines it, is {want:.6g} here"
+
+
 def _matches_exact_gradient(case, values):
     error = gc.relative_error(values[""], case.context["exact"])
     if error <= 1e-6:
@@ -496,6 +510,7 @@ PROPERTIES = {
     "jacobian_rows_sum_to_zero": _jacobian_rows,
     "positive": _positive,
     "matches_exact_gradient": _matches_exact_gradient,
+    "matches_loss_definition": _matches_loss_definition,
     "matches_definition": _matches_definition,
     "all_small": _all_small,
     "detects_wrong_backprop": _detects_wrong_backprop,

@@ -6,6 +6,7 @@ import sys
 from .batch import BatchError
 from .config import ConfigError
 from .course import CourseNotFound, find_course
+from .integrations.gradescope import ExportError
 from .submission import SubmissionError
 
 
@@ -132,6 +133,33 @@ def cmd_grade_all(args):
     return 0
 
 
+def cmd_export(args):
+    course = find_course(args.course)
+    if args.target == "gradescope":
+        from .integrations.gradescope import export
+
+        path = export(course, args.output)
+        print(f"Gradescope autograder written to {path}")
+    elif args.target == "otter":
+        from .integrations.otter import export
+
+        path = export(course, args.output)
+        print(f"otter-grader master notebook written to {path}; next: otter assign {path.name} dist (in {path.parent})")
+    else:
+        from .integrations.nbgrader import export
+
+        path = export(course, args.output)
+        print(f"nbgrader course written to {path}; next: cd {path} && nbgrader generate_assignment backprop --force")
+    return 0
+
+
+def cmd_gradescope_run(args):
+    from .integrations.gradescope import run
+
+    run(args.root)
+    return 0
+
+
 def _grading_options(parser):
     parser.add_argument("--format", choices=("text", "json", "gradescope"), default="text")
     parser.add_argument("--output", help="write the report to this file (atomically) instead of stdout")
@@ -147,7 +175,10 @@ def _grading_options(parser):
 
 
 def build_parser():
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"autograder {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     release = commands.add_parser("release", help="build the student release from solutions/")
@@ -185,6 +216,16 @@ def build_parser():
     batch.add_argument("--isolation", choices=("auto", "none"), default="auto")
     batch.set_defaults(run=cmd_grade_all)
 
+    export = commands.add_parser("export", help="write the assignment for Gradescope, otter-grader or nbgrader")
+    export.add_argument("target", choices=("gradescope", "otter", "nbgrader"))
+    export.add_argument("--output", required=True, help="folder to write into")
+    export.add_argument("--course", help="course folder (default: found from the working directory)")
+    export.set_defaults(run=cmd_export)
+
+    gradescope_run = commands.add_parser("gradescope-run", help="(inside a Gradescope container) grade the submission, write results.json")
+    gradescope_run.add_argument("--root", default="/autograder", help="the container's autograder folder")
+    gradescope_run.set_defaults(run=cmd_gradescope_run)
+
     check = commands.add_parser("check", help="run the public checks on your backprop.py or backprop.ipynb")
     check.add_argument("submission")
     _grading_options(check)
@@ -199,6 +240,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("autograder: interrupted; finished results are kept, run the same command to continue", file=sys.stderr)
         return 130
-    except (CourseNotFound, ConfigError, SubmissionError, BatchError, FileNotFoundError) as err:
+    except (CourseNotFound, ConfigError, SubmissionError, BatchError, ExportError, FileNotFoundError) as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2

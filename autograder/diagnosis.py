@@ -52,7 +52,7 @@ class Diagnosis:
     fix: str
 
 
-def _close(got, candidate, expected, tight):
+def _close(got, candidate, expected, tight, distinct=DISTINCT):
     """The submission equals the candidate, and the candidate is not the correct value."""
     if candidate is None or np.shape(got) != np.shape(candidate):
         return False
@@ -61,7 +61,7 @@ def _close(got, candidate, expected, tight):
         return False
     if gc.relative_error(got, candidate) > tight:
         return False
-    return expected is None or gc.relative_error(candidate, expected) > DISTINCT
+    return expected is None or gc.relative_error(candidate, expected) > distinct
 
 
 def _expected_leaves(case, mode, reference):
@@ -103,12 +103,12 @@ def diagnose(case, outcome, verdicts, leaves, mode, reference=None):
         later = [v for v in failed[1:] if v.check in ("value", "finite_differences", "properties")]
         if not later:
             return None
-    found = _from_values(case, leaves, expected, tight, mode, reference)
+    # Mistakes recognised from the value's own structure (a softmax normalised over columns,
+    # a diagonal-only Jacobian, weights at the wrong scale) come before generic rescalings.
+    found = _from_properties(case, leaves, expected, tight)
     if found:
         return found
-    if first.check == "properties" or any(v.check == "properties" for v in failed):
-        return _from_properties(case, leaves, expected, tight)
-    return None
+    return _from_values(case, leaves, expected, tight, mode, reference)
 
 
 # --- exceptions ---------------------------------------------------------------------------
@@ -117,6 +117,11 @@ def diagnose(case, outcome, verdicts, leaves, mode, reference=None):
 def _from_exception(case, outcome, verdict):
     exc = outcome.exception or {}
     message = exc.get("message", "")
+    if exc.get("type") == "ZeroDivisionError" and _both_zero(case):
+        return Diagnosis(*_ZERO_CASE)
+    where = exc.get("where") or {}
+    if where.get("function") not in (None, case.function):
+        return None  # raised in a function it calls, which is graded (and diagnosed) on its own
     if exc.get("type") == "ValueError" and case.function in MATMUL_FUNCTIONS:
         if "could not be broadcast" in message:
             return Diagnosis(
@@ -177,7 +182,23 @@ def _from_shape(case, leaves):
 # --- nan and inf --------------------------------------------------------------------------
 
 
+def _both_zero(case):
+    if case.function != "relative_error":
+        return False
+    a, b = case.args
+    return not np.any(a) and not np.any(b)
+
+
+_ZERO_CASE = (
+    "relative_error_zero_case",
+    "both arrays are zero, so norm(a - b) / (norm(a) + norm(b)) divides 0 by 0",
+    "return 0.0 when norm(a) + norm(b) == 0",
+)
+
+
 def _from_non_finite(case):
+    if _both_zero(case):
+        return Diagnosis(*_ZERO_CASE)
     if not case.context.get("extreme"):
         return None
     if case.function == "softmax":
@@ -357,16 +378,20 @@ def _from_values(case, leaves, expected, tight, mode, reference):
         if same and distinct:
             return Diagnosis(mistake, explanation, fix)
 
+    # Diagnose the first part of the result that is wrong, and only that part.
     for path, got in values.items():
         want = expected.get(path)
-        for mistake, explanation, fix, candidate in _specific_variants(case, path, want, reference):
-            if _close(got, candidate, want, tight):
-                return Diagnosis(mistake, explanation, fix)
-        if want is None or gc.relative_error(got, want) <= tight:
+        if want is not None and gc.relative_error(got, want) <= tight:
             continue
-        found = _generic(case, path, got, want, tight)
-        if found:
-            return found
+        # one-sided differences differ from the exact gradient by about eps, far less than
+        # the other mistakes, so they are told apart with a finer threshold
+        distinct = 5 * tight if case.function == "numerical_gradient" else DISTINCT
+        for mistake, explanation, fix, candidate in _specific_variants(case, path, want, reference):
+            if _close(got, candidate, want, tight, distinct):
+                return Diagnosis(mistake, explanation, fix)
+        if want is None:
+            return None
+        return _generic(case, path, got, want, tight)
     return None
 
 
@@ -383,8 +408,15 @@ def _generic(case, path, got, want, tight):
             return Diagnosis("sum_vs_mean", f"the result{where} is N = {N} times too small: a mean was taken where a sum is needed", _mean_fix(case.function, "extra"))
     if _close(got, -want, want, tight):
         return Diagnosis("sign_flipped", f"the result{where} has the right size but the opposite sign", "check the order of a subtraction (Y_hat - Y, not Y - Y_hat) and the minus sign of the loss")
+    # A single number is always some constant times another, so for small results only
+    # constants with a known cause count.
+    for c, cause in ((1 / np.log(10), "np.log10 was used where the natural log np.log is needed"),
+                     (1 / np.log(2), "np.log2 was used where the natural log np.log is needed"),
+                     (2.0, "the result is twice the correct one"), (0.5, "the result is half the correct one")):  # fmt: skip
+        if _close(got, c * want, want, tight):
+            return Diagnosis("scaled_by_constant", f"{cause}{where}", "look for a stray constant factor (a 2 or 1/2, the base of a logarithm)")
     denominator = float(np.sum(want * want))
-    if denominator > 0:
+    if denominator > 0 and want.size >= 3:
         c = float(np.sum(got * want) / denominator)
         if abs(c) > 1e-12 and abs(c - 1) > 1e-3 and _close(got, c * want, want, tight):
             return Diagnosis("scaled_by_constant", f"the result{where} is the correct one times {c:.4g}", "look for a stray constant factor (a 2 or 1/2, a learning rate, an extra division)")
@@ -426,10 +458,8 @@ def _from_properties(case, leaves, expected, tight):
                 return Diagnosis("jacobian_diagonal_only", "only the diagonal s_i(1 - s_i) is filled in; the off-diagonal entries -s_i s_j are missing", "every output depends on every logit: J = np.diag(s) - np.outer(s, s)")
     if f == "initialize_parameters":
         return _init_mistake(case, values)
-    if f == "relative_error":
-        a, b = case.args
-        if not np.any(a) and not np.any(b):
-            return Diagnosis("relative_error_zero_case", "both arrays are zero, so the formula divides 0 by 0", "return 0.0 when norm(a) + norm(b) == 0")
+    if _both_zero(case):
+        return Diagnosis(*_ZERO_CASE)
     return None
 
 

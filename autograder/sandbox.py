@@ -89,14 +89,19 @@ def _mount(source, target, fstype, flags, data=None):
     )
 
 
-def _cover(path, keep, staging):
+HIDE = "size=1m,mode=0755"  # an empty, read-only-for-others folder in place of a grader's folder
+SCRATCH = "size=256m,mode=1777"  # the worker's own /tmp
+
+
+def _cover(path, keep, staging, options=HIDE):
     """Cover ``path`` with an empty tmpfs, except for the sub-paths in ``keep``, which are
-    moved back in through bind mounts staged in ``staging`` (a list of empty folders)."""
+    moved back in through bind mounts staged in ``staging`` (empty folders outside every
+    covered path). Recursive binds carry along what was covered inside the kept parts."""
     staged = []
     for inner, stage in zip(keep, staging):
         _mount(str(inner), stage, None, MS_BIND | MS_REC)
         staged.append((inner, stage))
-    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options)
     for inner, stage in staged:
         os.makedirs(inner, exist_ok=True)
         _mount(str(stage), inner, None, MS_MOVE)
@@ -158,7 +163,9 @@ class Sandbox:
         self.uid_base = 200_000 + ((os.getpid() * 64 + slot * 8) % 4_000_000)
         self.uid = self.uid_base if self.mode == "root" else os.getuid()
         self._starts = 0
-        self.base = Path(tempfile.mkdtemp(prefix="autograder-"))
+        # staging folders for bind mounts: outside /tmp, which the worker gets a fresh copy of
+        staging_root = next((d for d in ("/dev/shm", "/run", "/var/tmp") if os.access(d, os.W_OK)), None)
+        self.base = Path(tempfile.mkdtemp(prefix="autograder-", dir=staging_root))
         os.chmod(self.base, 0o700)
         source = (_PACKAGE_DIR / "wire.py").read_text() + "\n" + (_PACKAGE_DIR / "worker.py").read_text()
         self.program = source
@@ -218,7 +225,7 @@ class Sandbox:
         reply_r, reply_w = os.pipe()
         staging = []
         plan = self._mount_plan() if self.mode != "none" else []
-        for covered, keep in plan:
+        for covered, keep, _ in plan:
             for _ in keep:
                 stage = Path(tempfile.mkdtemp(dir=self.base))
                 staging.append(stage)
@@ -244,21 +251,28 @@ class Sandbox:
         return WorkerHandle(self, process, request_w, reply_r, staging, uid)
 
     def _mount_plan(self):
-        """(path to cover, sub-paths to keep visible) in the order they are applied."""
-        plan = []
+        """(path to cover, sub-paths to keep visible, tmpfs options), in the order applied.
+
+        The Python installation stays visible wherever it lives (even inside a covered
+        folder, or under /tmp). Inner folders are covered first, so that an outer folder's
+        kept part carries its covered insides along."""
         prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-        for path in sorted(self.hide, key=lambda p: len(p.parts)):
-            if any(outer in path.parents and not any(k == path or k in path.parents for k in kept) for outer, kept in plan):
-                continue  # already covered by an outer folder
-            keep = [p for p in prefixes if path in p.parents]
-            plan.append((path, keep))
+        wanted = [(Path("/tmp"), SCRATCH)] + [(p, HIDE) for p in self.hide]
         if self.mode == "root":
             for prefix in sorted(prefixes):
                 blocked = _not_traversable_ancestor(prefix)
-                if blocked and blocked not in plan:
-                    plan.append((blocked[0], [blocked[1]]))
-        # the covered folders must not hide each other's kept parts: apply outer ones first
-        plan.sort(key=lambda item: len(item[0].parts))
+                if blocked:
+                    wanted.append((blocked[0], HIDE))
+        plan = []
+        for path, options in sorted(wanted, key=lambda item: len(item[0].parts)):
+            if any(path == p for p, _, _ in plan):
+                continue
+            inside = [(outer, kept) for outer, kept, _ in plan if outer in path.parents]
+            if any(not any(k == path or k in path.parents for k in kept) for _, kept in inside):
+                continue  # an outer folder already hides it
+            keep = [p for p in prefixes if path in p.parents]
+            plan.append((path, keep, options))
+        plan.reverse()  # innermost first
         return plan
 
     def _process_limit(self):
@@ -308,9 +322,8 @@ class _Preexec:
         if self.mode != "none":
             _mount(None, "/", None, MS_REC | MS_PRIVATE)
             stages = iter(self.staging)
-            for covered, keep in self.plan:
-                _cover(covered, keep, [next(stages) for _ in keep])
-            _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+            for covered, keep, options in self.plan:
+                _cover(covered, keep, [next(stages) for _ in keep], options)
         if self.mode == "root":
             os.setgroups([])
             os.setgid(self.gid)

@@ -1,0 +1,1 @@
+"""Exports of the assignment for other graders: Gradescope, otter-grader, nbgrader."""
