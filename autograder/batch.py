@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_text_atomic
+from .errors import UserError
 
 RESULTS = "results"
 FEEDBACK = "feedback"
@@ -48,7 +49,7 @@ class Entry:
     problem: str = None  # why there is nothing to grade, if so
 
 
-class BatchError(ValueError):
+class BatchError(UserError, ValueError):
     pass
 
 

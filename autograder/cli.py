@@ -3,11 +3,8 @@
 import argparse
 import sys
 
-from .batch import BatchError
-from .config import ConfigError
-from .course import CourseNotFound, find_course
-from .integrations.gradescope import ExportError
-from .submission import SubmissionError
+from .course import find_course
+from .errors import UserError
 
 
 def cmd_release(args):
@@ -240,6 +237,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("autograder: interrupted; finished results are kept, run the same command to continue", file=sys.stderr)
         return 130
-    except (CourseNotFound, ConfigError, SubmissionError, BatchError, ExportError, FileNotFoundError) as err:
+    except (UserError, FileNotFoundError) as err:
         print(f"autograder: {err}", file=sys.stderr)
         return 2

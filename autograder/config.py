@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import contract
+from .errors import UserError
 from .sandbox import Limits
 
 CHECKS = (
@@ -26,7 +27,7 @@ DEFAULT_WEIGHTS = {
 PUBLIC_SEEDS = (11, 12, 13)
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     pass
 
 

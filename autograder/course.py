@@ -9,8 +9,10 @@ itself (this package) carries none of that material, so it can be given to stude
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import UserError
 
-class CourseNotFound(FileNotFoundError):
+
+class CourseNotFound(UserError, FileNotFoundError):
     pass
 
 

@@ -91,6 +91,7 @@ class Probes:
     directions: list = field(default_factory=list)  # ndarray, or a tuple index for one entry
     numeric: np.ndarray = None
     evaluations: int = 0
+    seed: int = None  # the random directions are those of default_rng(seed) (see directions_from)
 
     def project(self, gradient):
         values = []
@@ -112,11 +113,22 @@ def relative_error(a, b):
     return float(np.linalg.norm(a - b) / denominator)
 
 
-def probe(f, x, rng, eps=EPS, exact_limit=EXACT_LIMIT):
-    """Finite differences of the scalar ``f()`` (which reads x) with respect to x.
+def random_directions(shape, rng, count=DIRECTIONS):
+    """``count`` random unit arrays of ``shape``, the first draws of ``rng``."""
+    out = []
+    for _ in range(count):
+        v = rng.standard_normal(shape)
+        out.append(v / np.linalg.norm(v))
+    return out
+
+
+def probe(f, x, seed, eps=EPS, exact_limit=EXACT_LIMIT):
+    """Finite differences of the scalar ``f()`` (which reads x) with respect to x; the
+    random directions and entries come from ``np.random.default_rng(seed)``.
 
     x is perturbed in place and restored bit for bit (saved values are assigned back).
     """
+    rng = np.random.default_rng(seed)
     counter = Counter()
 
     def evaluate():
@@ -133,16 +145,14 @@ def probe(f, x, rng, eps=EPS, exact_limit=EXACT_LIMIT):
         result.directions.append(index)
         numeric.append((plus - minus) / (2 * eps))
 
-    result = Probes(shape=x.shape, exact=x.size <= exact_limit)
+    result = Probes(shape=x.shape, exact=x.size <= exact_limit, seed=seed)
     numeric = []
     if result.exact:
         for index in np.ndindex(x.shape):
             entry(index)
     else:
         saved = x.copy()
-        for _ in range(DIRECTIONS):
-            v = rng.standard_normal(x.shape)
-            v /= np.linalg.norm(v)
+        for v in random_directions(x.shape, rng):
             np.add(saved, eps * v, out=x)
             plus = evaluate()
             np.subtract(saved, eps * v, out=x)

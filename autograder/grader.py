@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from . import contract, wire
+from . import contract, plancache, wire
 from .cases import PlanBuilder
 from .checks import CallOutcome, applicable, evaluate
 from .diagnosis import diagnose
@@ -62,12 +62,27 @@ class Grader:
     @property
     def plan(self):
         if self._plan is None:
-            builder = PlanBuilder(self.config.seeds, self.reference)
-            plan = builder.build(self.config.functions)
+            reference = self.reference
+            use_cache = self.sandbox.mode != "none"  # with no isolation a submission could rewrite it
+            cache_file = None
+            stored = {}
+            if use_cache:
+                cache_file = plancache.cache_dir() / f"{plancache.plan_key(reference, self.config.seeds, self.config.functions)}.plan"
+                stored = plancache.load(cache_file)
+            builder = PlanBuilder(self.config.seeds, reference)
+            plan = builder.build(self.config.functions, stored)
+            computed = False
             for cases in plan.values():  # finite differences now, while the worker starts
                 for case in cases:
                     for path in case.fd:
-                        case.probes(path)
+                        if path not in case._probes:
+                            case.probes(path)
+                            computed = True
+            if use_cache and (computed or not stored):
+                try:
+                    plancache.save(cache_file, plan)
+                except OSError:
+                    pass  # an unwritable cache only costs time
             self._plan = plan
         return self._plan
 
@@ -112,8 +127,11 @@ class Grader:
             if loaded is None:
                 return self._fatal(name, f"the file's definitions could not be run: {session.restart_problem}", started, parsed, session.unit_results)
             functions = []
-            for function in self.config.functions:
-                functions.append(session.grade_function(function, plan[function], loaded.get(function, {})))
+            names = list(self.config.functions)
+            for index, function in enumerate(names):
+                following = plan[names[index + 1]][0] if index + 1 < len(names) and plan[names[index + 1]] else None
+                functions.append(session.grade_function(function, plan[function], loaded.get(function, {}), following))
+            session.drain()
         finally:
             if session.worker is not None:
                 session.worker.stop()
@@ -158,6 +176,7 @@ class _Session:
         self.parsed = parsed
         self.deadline = deadline
         self.restart_problem = None
+        self.inflight = None  # (case, deadline) of a request sent ahead (see prefetch)
         self.unit_results = []  # one dict per kept statement: ok / exception / timed out
         self.good_units = []  # statements that ran cleanly, replayed after a restart
 
@@ -223,17 +242,47 @@ class _Session:
             self.worker = None
             self.restart_problem = f"the worker could not be restarted ({getattr(err, 'reason', 'timed out')})"
 
+    def prefetch(self, case):
+        """Send ``case``'s request now, so the worker computes it while this process checks
+        the previous result; ``call(case)`` then collects the reply."""
+        if case is None or self.worker is None or self.inflight is not None or time.monotonic() >= self.deadline:
+            return
+        header, blobs = _request(case, self.config.limits)
+        try:
+            self.worker.send(header, blobs)
+        except WorkerGone:
+            return  # call() will find the worker gone and say so
+        self.inflight = (case, time.monotonic() + self.config.limits.call_seconds)
+
+    def drain(self):
+        """Collect and drop a reply nobody asked for (a prefetched case that was not needed)."""
+        if self.inflight is not None:
+            case, _ = self.inflight
+            self.call(case)
+
     def call(self, case):
         limits = self.config.limits
+        if self.inflight is not None and self.inflight[0] is not case:
+            self.drain()
         if self.worker is None:
+            self.inflight = None
             return CallOutcome("skipped", reason=self.restart_problem or "the worker is not running")
         now = time.monotonic()
-        if now >= self.deadline:
-            return CallOutcome("skipped", reason=f"the submission's total time limit ({limits.total_seconds:g} s) ran out")
-        header, blobs = _request(case, limits)
-        per_call = now + limits.call_seconds
+        if self.inflight is not None:
+            per_call = self.inflight[1]
+            self.inflight = None
+        else:
+            if now >= self.deadline:
+                return CallOutcome("skipped", reason=f"the submission's total time limit ({limits.total_seconds:g} s) ran out")
+            header, blobs = _request(case, limits)
+            per_call = now + limits.call_seconds
+            try:
+                self.worker.send(header, blobs)
+            except WorkerGone as err:
+                self._restart()
+                return CallOutcome("died", reason=err.reason)
         try:
-            reply, reply_blobs = self.worker.request(header, blobs, deadline=min(per_call, self.deadline), max_bytes=4 * limits.result_mb * MB + 64 * MB)
+            reply, reply_blobs = self.worker.receive(deadline=min(per_call, self.deadline), max_bytes=4 * limits.result_mb * MB + 64 * MB)
         except WorkerTimeout:
             total = time.monotonic() >= self.deadline - 1e-3 and per_call > self.deadline
             reason = f"the submission's total limit of {limits.total_seconds:g} s" if total else f"{limits.call_seconds:g} s per call"
@@ -255,13 +304,15 @@ class _Session:
             warnings=list(reply.get("warnings", [])), seconds=float(reply.get("seconds", 0.0)),
         )  # fmt: skip
 
-    def grade_function(self, name, cases, info):
-        return grade_cases(name, cases, info, self.call, self.config, self.grader.reference)
+    def grade_function(self, name, cases, info, following=None):
+        return grade_cases(name, cases, info, self.call, self.config, self.grader.reference, self.prefetch, following)
 
 
-def grade_cases(name, cases, info, call, config, reference=None):
+def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, following=None):
     """Grade one function: ``call(case) -> CallOutcome`` runs it on a case (in a sandboxed
-    worker, or in-process for otter and nbgrader kernels); ``info`` describes its signature."""
+    worker, or in-process for otter and nbgrader kernels); ``info`` describes its signature.
+    ``prefetch(case)``, if given, starts the next case early (``following``: the first case
+    of the next function)."""
     spec = contract.spec(name)
     points = config.points[name]
     problem = _definition_problem(spec, info)
@@ -281,11 +332,13 @@ def grade_cases(name, cases, info, call, config, reference=None):
     seen_messages = set()
     seconds = 0.0
     stop_reason = None
-    for case in cases:
+    for index, case in enumerate(cases):
         if stop_reason:
             outcome = CallOutcome("skipped", reason=stop_reason)
         else:
             outcome = call(case)
+            if prefetch is not None and outcome.status in ("ok", "raised") and not _not_implemented(outcome):
+                prefetch(cases[index + 1] if index + 1 < len(cases) else following)
         seconds += outcome.seconds
         names = applicable(case, mode)
         verdicts, leaves = evaluate(case, outcome, mode, config.tolerance, spec.params)
@@ -313,7 +366,7 @@ def grade_cases(name, cases, info, call, config, reference=None):
                     mistakes.append(later.mistake)
                     if len(findings) < MAX_FINDINGS:
                         findings.append(Finding(later.check, case.label, later.message, later.mistake, later.fix))
-        if outcome.status == "raised" and (outcome.exception or {}).get("type") == "NotImplementedError":
+        if _not_implemented(outcome):
             stop_reason = "the function is not implemented"
         elif outcome.status in ("timeout", "died"):
             stop_reason = f"an earlier case {'timed out' if outcome.status == 'timeout' else 'ended the worker'}"
@@ -332,6 +385,10 @@ def grade_cases(name, cases, info, call, config, reference=None):
         name=name, score=score, max_score=points, checks=checks, findings=findings, mistakes=mistakes,
         summary=summary, output=_output_text(outputs, mode), warnings=warnings, seconds=round(seconds, 4),
     )  # fmt: skip
+
+
+def _not_implemented(outcome):
+    return outcome.status == "raised" and (outcome.exception or {}).get("type") == "NotImplementedError"
 
 
 def _request(case, limits):

@@ -18,13 +18,14 @@ import jupytext
 import nbformat
 
 from . import contract
+from .errors import UserError
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 DATA_FILES = ("mnist.py", "SHA256SUMS")
 
 
-class ReleaseError(ValueError):
+class ReleaseError(UserError, ValueError):
     """The reference's markers are malformed, or the generated stub failed a check."""
 
 

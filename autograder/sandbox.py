@@ -174,7 +174,9 @@ class Sandbox:
             protect_grader_process()
 
     def _hidden_paths(self, extra):
-        paths = [_PACKAGE_DIR, *extra]
+        from .plancache import cache_dir
+
+        paths = [_PACKAGE_DIR, cache_dir().parent, *extra]
         out = []
         for p in paths:
             p = Path(p).resolve()
@@ -357,6 +359,11 @@ class WorkerHandle:
 
     def request(self, header, blobs=(), deadline=None, max_bytes=1 << 28):
         """Send one request and wait for its reply until ``deadline`` (time.monotonic)."""
+        self.send(header, blobs)
+        return self.receive(deadline, max_bytes)
+
+    def send(self, header, blobs=()):
+        """Send a request without waiting for the reply (the worker answers in order)."""
         from . import wire  # imported here: starting a worker must not wait for numpy
 
         if not self.alive:
@@ -368,6 +375,8 @@ class WorkerHandle:
         except (BrokenPipeError, OSError):
             self.kill()
             raise WorkerGone(self._death_reason()) from None
+
+    def receive(self, deadline=None, max_bytes=1 << 28):
         return self._receive(deadline, max_bytes)
 
     def _receive(self, deadline, max_bytes):

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import UserError
+
 MAX_SOURCE_BYTES = 2_000_000
 
 
@@ -37,7 +39,7 @@ class Parsed:
     fatal: str = None  # the submission cannot be graded at all
 
 
-class SubmissionError(ValueError):
+class SubmissionError(UserError, ValueError):
     pass
 
 

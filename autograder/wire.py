@@ -18,6 +18,7 @@ Value encoding (``enc`` below):
 import io
 import json
 import math
+import re
 import struct
 
 import numpy as np
@@ -34,6 +35,33 @@ MAX_ITEMS = 10_000
 
 class WireError(ValueError):
     """A frame or value that does not follow the format."""
+
+
+# The header numpy writes for a plain array: {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+_NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[biufc]\d{1,2})', 'fortran_order': (True|False), 'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
+
+
+def read_npy(blob):
+    """An ndarray from .npy bytes, never unpickling. Plain numeric arrays (every array the
+    wire carries) take a fast path that parses the header with a strict pattern; anything
+    else goes through numpy's reader with allow_pickle=False."""
+    if blob[:8] == b"\x93NUMPY\x01\x00" and len(blob) >= 10:
+        (header_len,) = struct.unpack("<H", blob[8:10])
+        header = blob[10 : 10 + header_len].decode("latin1")
+        match = _NPY_HEADER.fullmatch(header)
+        if match:
+            dtype = np.dtype(match.group(1))
+            shape = tuple(int(n) for n in match.group(3).replace(" ", "").split(",") if n)
+            count = 1
+            for n in shape:
+                count *= n
+            offset = 10 + header_len
+            if len(blob) - offset != count * dtype.itemsize:
+                raise WireError("array data does not match its header")
+            flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+            order = "F" if match.group(2) == "True" else "C"
+            return flat.reshape(shape, order=order).copy(order="K")
+    return _read_array(io.BytesIO(blob), allow_pickle=False)
 
 
 def encode_value(value, blobs, max_bytes, depth=0):
@@ -119,7 +147,7 @@ def decode_value(data, blobs, depth=0):
         index = data.get("i")
         if type(index) is not int or not 0 <= index < len(blobs):
             raise WireError("bad array index")
-        array = _read_array(io.BytesIO(blobs[index]), allow_pickle=False)
+        array = read_npy(blobs[index])
         if type(array) is not _ndarray or array.dtype.hasobject:
             raise WireError("bad array")
         return array

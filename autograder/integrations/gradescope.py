@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from ..atomic import write_text_atomic
+from ..errors import UserError
 
 SETUP = r"""#!/usr/bin/env bash
 # Gradescope runs this once while building the autograder image.
@@ -50,7 +51,7 @@ exec "$ROOT/venv/bin/python" -m autograder gradescope-run --root "$ROOT"
 """
 
 
-class ExportError(RuntimeError):
+class ExportError(UserError, RuntimeError):
     pass
 
 
