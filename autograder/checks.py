@@ -125,7 +125,7 @@ def evaluate(case, outcome, mode, tolerance, param_names):
 
     # returns
     if outcome.status != "ok":
-        record("returns", "fail", *_failed_call(outcome))
+        record("returns", "fail", *_failed_call(outcome, case.function))
         stop = True
     elif outcome.value is None:
         record("returns", "fail", "returned None", "returns_none", "end the function with `return <result>`")
@@ -192,16 +192,21 @@ def evaluate(case, outcome, mode, tolerance, param_names):
     return [verdicts[name] for name in names if name in verdicts], leaves
 
 
-def _failed_call(outcome):
+def _failed_call(outcome, function):
     if outcome.status == "raised":
         exc = outcome.exception or {}
         kind = exc.get("type", "an exception")
+        where = exc.get("where")
+        inside = where["function"] if where and where.get("function") not in (None, function, "<module>") else None
         if kind == "NotImplementedError":
+            if inside:  # a stub it calls: that function's own result says so
+                return f"stopped in {inside}, which is not implemented yet", None, f"implement {inside} first"
             return "is not implemented yet (it raises NotImplementedError)", "not_implemented", "write the function's body in place of the `raise NotImplementedError(...)` line"
         message = f"raised {kind}: {exc.get('message', '')}".rstrip(": ")
-        where = exc.get("where")
         if where:
             message += f" (line {where['line']}, in {where['function']}: `{where['text']}`)"
+        if inside:
+            return message + f"; {inside} is graded on its own too", None, None
         if kind in ("SystemExit", "KeyboardInterrupt"):
             message += "; a graded function must return its result, not stop the program"
         return message, "raises", None

@@ -1,0 +1,103 @@
+"""``autograder export nbgrader``: an nbgrader course folder built from solutions/.
+
+    OUT/nbgrader_config.py
+    OUT/source/backprop/backprop.ipynb   solution cells, and a locked, autograded test cell
+                                         after each contract function
+    OUT/source/backprop/data/            the MNIST files (released with the notebook)
+    OUT/autograder_course/               the reference and grading config (never released)
+
+Each test cell runs the public checks (what students see) and, in a hidden block that
+``nbgrader generate_assignment`` strips from the release, the hidden tests. Its last line is
+the points earned, which nbgrader reads as partial credit, so the gradebook holds the same
+per-function scores as ``autograder grade``. The printed report (with the mistake and its
+fix) shows in the feedback; nbgrader_config.py strips the hidden test code from it.
+
+Cells under ``if __name__ == "__main__":`` (training, plots) also check that nbgrader is not
+executing the notebook (it sets NBGRADER_EXECUTION), so autograding does not train networks.
+
+Isolation: nbgrader runs the notebook and the test cells in one Jupyter kernel, so our sandbox
+does not apply; see the README's security model.
+"""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from ..config import load_config
+from .cells import guard_with, reference_cells
+
+CONFIG = '''"""nbgrader settings for the backprop homework (written by `autograder export nbgrader`)."""
+import os
+from pathlib import Path
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+HERE = Path(__file__).resolve().parent
+c = get_config()  # noqa: F821 - provided by nbgrader
+c.CourseDirectory.root = str(HERE)
+c.CourseDirectory.course_id = "backprop"
+c.Execute.timeout = 120
+# The hidden tests find the reference and the grading config here.
+os.environ.setdefault("AUTOGRADER_COURSE", str(HERE / "autograder_course"))
+# Feedback shows each test's output (our report) but not the hidden test code.
+c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+'''
+
+TEST = """import os
+from autograder.inkernel import check_function
+_points = check_function("{name}", globals(), points={points:g}, quiet="NBGRADER_EXECUTION" in os.environ)
+### BEGIN HIDDEN TESTS
+_points = check_function("{name}", globals(), points={points:g}, course=os.environ["AUTOGRADER_COURSE"])
+### END HIDDEN TESTS
+_points"""
+
+NOT_GRADING = '"NBGRADER_EXECUTION" not in os.environ'
+
+
+def _metadata(grade_id, **fields):
+    meta = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": False, "task": False}
+    meta.update(fields)
+    return {"nbgrader": meta}
+
+
+def source_notebook(course):
+    config = load_config(course.grading_config)
+    cells = [new_code_cell("import os", metadata=_metadata("imports_os", locked=True))]
+    for number, cell in enumerate(reference_cells(course)):
+        if cell.kind == "markdown":
+            cells.append(new_markdown_cell(cell.source, metadata=_metadata(f"text_{number}", locked=True)))
+        elif cell.function is None:
+            source = guard_with(cell.source, NOT_GRADING) if cell.experiment else cell.source
+            cells.append(new_code_cell(source, metadata=_metadata(f"code_{number}")))
+        else:
+            name = cell.function
+            points = config.points[name]
+            cells.append(new_code_cell(cell.source, metadata=_metadata(f"{name}_solution", solution=True)))
+            cells.append(
+                new_code_cell(TEST.format(name=name, points=points), metadata=_metadata(f"{name}_test", grade=True, locked=True, points=points))
+            )
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook
+
+
+def export(course, out_dir):
+    out_dir = Path(out_dir)
+    source = out_dir / "source" / "backprop"
+    source.mkdir(parents=True, exist_ok=True)
+    (out_dir / "nbgrader_config.py").write_text(CONFIG)
+    nbformat.write(source_notebook(course), source / "backprop.ipynb")
+    data = source / "data"
+    data.mkdir(exist_ok=True)
+    for path in course.data_dir.iterdir():
+        if path.is_file() and path.name != "make_train_subset.py":
+            shutil.copyfile(path, data / path.name)
+    grading = out_dir / "autograder_course" / "solutions"
+    grading.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(course.solution, grading / "backprop.py")
+    shutil.copyfile(course.grading_config, grading / "grading.toml")
+    return out_dir
