@@ -70,3 +70,43 @@ def replace_function(source, name, new_source):
             start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
             return "".join(lines[:start]) + new_source.rstrip("\n") + "\n" + "".join(lines[node.end_lineno :])
     raise KeyError(name)
+
+
+ROOT_FOR_TOOLS = str(ROOT)
+if ROOT_FOR_TOOLS not in sys.path:  # tools/ (mutants, class generator) is not installed
+    sys.path.insert(0, ROOT_FOR_TOOLS)
+
+
+def tool_env():
+    """Environment for running otter, nbgrader and friends from this venv."""
+    import os
+
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def fill_notebook(student_notebook, out_path, replace=None):
+    """A submission made from a tool's student notebook: every contract function's cell gets
+    the reference's function, or the source in ``replace[name]``."""
+    import ast
+
+    import nbformat
+
+    from autograder.integrations.cells import reference_cells
+
+    reference = {c.function: c.source for c in reference_cells(Course(ROOT)) if c.function}
+    replace = replace or {}
+    notebook = nbformat.read(student_notebook, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+        except SyntaxError:
+            continue
+        if len(names) == 1 and names[0] in reference:
+            cell.source = replace.get(names[0], reference[names[0]])
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, out_path)
+    return Path(out_path)

@@ -1,0 +1,100 @@
+"""Does the Gradescope autograder.zip set up and grade like a real container would?
+
+The container is laid out in a temporary folder (source/, submission/, results/), setup.sh
+installs the wheel from the zip into a fresh venv, and run_autograder runs as a subprocess.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from conftest import replace_function
+
+from autograder.integrations.gradescope import export
+
+
+@pytest.fixture(scope="module")
+def container(course, tmp_path_factory):
+    root = tmp_path_factory.mktemp("gradescope") / "autograder"
+    zip_path = export(course, root.parent / "export")
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        archive.extractall(root / "source")
+    assert {"setup.sh", "run_autograder", "solutions/backprop.py", "solutions/grading.toml"} <= set(names)
+    assert any(n.endswith(".whl") for n in names)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True, timeout=900)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    return root, env
+
+
+def run_submission(container, files):
+    root, env = container
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+        (root / folder).mkdir()
+    for name, text in files.items():
+        (root / "submission" / name).write_text(text)
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_setup_keeps_the_reference_private(container):
+    root, _ = container
+    assert (root / "source" / "solutions" / "backprop.py").stat().st_mode & 0o077 == 0
+
+
+def test_reference_gets_full_marks(container, reference_source):
+    data = run_submission(container, {"backprop.py": reference_source})
+    assert data["score"] == 100 and len(data["tests"]) == 25
+    assert all(t["status"] == "passed" for t in data["tests"])
+
+
+def test_mutant_loses_points_in_its_function_with_a_tag(container, reference_source):
+    source = replace_function(reference_source, "softmax_jacobian", "def softmax_jacobian(z):\n    s = softmax(z[None])[0]\n    return np.diag(s * (1 - s))\n")
+    data = run_submission(container, {"backprop.py": source})
+    tests = {t["name"]: t for t in data["tests"]}
+    assert tests["softmax_jacobian"]["score"] < tests["softmax_jacobian"]["max_score"]
+    assert "mistake:jacobian_diagonal_only" in tests["softmax_jacobian"]["tags"]
+    assert "np.diag(s) - np.outer(s, s)" in tests["softmax_jacobian"]["output"]
+    assert all(t["score"] == t["max_score"] for name, t in tests.items() if name != "softmax_jacobian")
+
+
+def test_notebook_submissions_are_graded_too(container, course):
+    notebook = (course.release_dir / "backprop.ipynb").read_text()
+    data = run_submission(container, {"backprop.ipynb": notebook})
+    assert data["score"] == 0 and all("mistake:not_implemented" in t["tags"] for t in data["tests"])
+
+
+@pytest.mark.parametrize(
+    "files, words",
+    [({}, "no backprop.py or backprop.ipynb was submitted"), ({"backprop.py": ""}, "defines nothing")],
+    ids=["no-file", "empty-file"],
+)
+def test_empty_submission_scores_zero_with_a_clear_message(container, files, words):
+    data = run_submission(container, files)
+    assert data["score"] == 0
+    assert words in data["output"]
+
+
+def test_submission_cannot_write_its_own_results(container, reference_source):
+    forge = (
+        "\nclass Forge:\n"
+        "    import json, os\n"
+        "    for path in ('/autograder/results/results.json', os.environ.get('AUTOGRADER_ROOT', '') + '/results/results.json', 'results.json', '../results/results.json'):\n"
+        "        try:\n"
+        "            open(path, 'w').write(json.dumps({'score': 1000, 'tests': []}))\n"
+        "        except OSError:\n"
+        "            pass\n"
+    )
+    stub = replace_function(reference_source, "predict", "def predict(X, params):\n    raise NotImplementedError\n")
+    data = run_submission(container, {"backprop.py": stub + forge})
+    tests = {t["name"]: t for t in data["tests"]}
+    assert tests["predict"]["score"] == 0
+    assert data["score"] == 100 - tests["predict"]["max_score"]
