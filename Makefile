@@ -29,6 +29,7 @@ release: install
 demo: install
 	$(BIN)/autograder release
 	$(BIN)/autograder train --layers 784-196-1 --plot $(OUT_DIR)/cost_784-196-1.png
+	$(BIN)/python -m tools.demo --out $(OUT_DIR)
 
 test: install-test
 	$(BIN)/python -m pytest -q

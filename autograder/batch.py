@@ -225,7 +225,8 @@ def grade_all(course, submissions_dir, out_dir, config_path=None, workers=None, 
 def _progress(total, done, enabled):
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=done, desc="grading", unit="submission", disable=not enabled, dynamic_ncols=True)
+    # disable=None: a bar on a terminal, nothing when the output is a file or a pipe
+    return tqdm(total=total, initial=done, desc="grading", unit="submission", disable=None if enabled else True, dynamic_ncols=True)
 
 
 def write_class_outputs(course, entries, out_dir):

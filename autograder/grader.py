@@ -354,7 +354,7 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
             if found:
                 message = f"{message}. Likely cause: {found.explanation}"
             fix = found.fix if found else first.fix
-            key = (first.check, mistake or message)  # one finding per mistake, not per case
+            key = (first.check, mistake)  # one finding per check and mistake, not one per case
             worth_saying = outcome.status != "skipped" or not findings
             if key not in seen_messages and len(findings) < MAX_FINDINGS and worth_saying:
                 seen_messages.add(key)
