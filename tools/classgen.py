@@ -29,7 +29,7 @@ from autograder import contract
 from tools.mutants import CALLERS, MUTANTS, apply
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("correct", "stubbed", "mutated", "mixed", "broken")
+KINDS = ("correct", "stubbed", "mutated", "mixed", "broken", "adversarial")
 DEFAULT_WEIGHTS = {"correct": 0.2, "stubbed": 0.2, "mutated": 0.3, "mixed": 0.2, "broken": 0.1}
 BROKEN = {
     "syntax-error": ("def sigmoid(Z)\n    return Z\n", ".py"),
@@ -45,6 +45,7 @@ class Spec:
     suffix: str
     stubbed: list = field(default_factory=list)
     mutants: list = field(default_factory=list)
+    attacks: list = field(default_factory=list)  # at most one hostile submission (tools/adversarial.py)
     broken: str = None
     expected: dict = None  # function -> score (filled by expected_scores)
 
@@ -62,11 +63,27 @@ def usable_mutants():
     return [m for m in MUTANTS if not m.correct and m.mistake not in ("timeout",) and m.source]
 
 
-def plan_class(count, seed=1, weights=None):
+ADVERSARIAL_WEIGHTS = {"correct": 0.15, "stubbed": 0.15, "mutated": 0.3, "mixed": 0.15, "broken": 0.05, "adversarial": 0.2}
+
+
+def class_attacks():
+    """Hostile submissions whose score does not depend on machine load: everything in
+    tools/adversarial.py except functions that are correct but close to the time limit."""
+    from tools.adversarial import ATTACKS
+
+    return [a for a in ATTACKS if not getattr(a, "near_limit", False)]
+
+
+def plan_class(count, seed=1, weights=None, adversarial=False):
     rng = random.Random(seed)
-    weights = weights or DEFAULT_WEIGHTS
+    weights = weights or (ADVERSARIAL_WEIGHTS if adversarial else DEFAULT_WEIGHTS)
+    attacks = class_attacks() if adversarial else []
     kinds = list(weights)
     mutants = usable_mutants()
+    # every mutant leads a mutated submission in turn, so a large class covers the catalogue
+    cycle = list(mutants)
+    rng.shuffle(cycle)
+    turn = 0
     specs = []
     for number in range(count):
         kind = rng.choices(kinds, [weights[k] for k in kinds])[0]
@@ -78,7 +95,9 @@ def plan_class(count, seed=1, weights=None):
                     spec.stubbed.append(function)
                     taken |= affected(function)
         elif kind in ("mutated", "mixed"):
-            for mutant in rng.sample(mutants, rng.randint(1, 4)):
+            first = cycle[turn % len(cycle)]
+            turn += 1
+            for mutant in [first] + rng.sample(mutants, rng.randint(0, 3)):
                 if not affected(mutant.function) & taken:
                     spec.mutants.append(mutant.id)
                     taken |= affected(mutant.function)
@@ -90,6 +109,9 @@ def plan_class(count, seed=1, weights=None):
         elif kind == "broken":
             spec.broken = rng.choice(sorted(BROKEN))
             spec.suffix = BROKEN[spec.broken][1]
+        elif kind == "adversarial":
+            attack = attacks[number % len(attacks)]  # every attack appears, in turn
+            spec.attacks = [attack.id]
         specs.append(spec)
     return specs
 
@@ -108,6 +130,13 @@ def stub_sources():
 def source_of(spec, reference_source, stubs):
     if spec.broken:
         return BROKEN[spec.broken][0]
+    if spec.attacks:
+        from tools.adversarial import ATTACKS
+
+        attack = next(a for a in ATTACKS if a.id == spec.attacks[0])
+        text, suffix = attack.build(reference_source)
+        spec.suffix = suffix
+        return text
     by_id = {m.id: m for m in MUTANTS}
     chosen = [by_id[i] for i in spec.mutants]
     from tools.mutants import Mutant
@@ -132,7 +161,7 @@ def write_class(specs, folder, gradescope=False):
     metadata = {}
     for spec in specs:
         text = source_of(spec, reference_source, stubs)
-        if spec.suffix == ".ipynb" and not spec.broken:
+        if spec.suffix == ".ipynb" and not spec.broken and not spec.attacks:
             text = to_notebook(text)
         if gradescope:
             target = folder / f"submission_{spec.name}" / ("backprop" + spec.suffix)
@@ -149,18 +178,26 @@ def write_class(specs, folder, gradescope=False):
     return folder
 
 
-def calibrate(mutant_ids, grader, workdir):
-    """Per-function scores of each mutant graded alone: mutant id -> {function: score}."""
+def calibrate(ids, grader, workdir):
+    """Per-function scores of each mutant or attack graded alone: id -> {function: score}."""
     reference_source = (ROOT / "solutions" / "backprop.py").read_text()
     by_id = {m.id: m for m in MUTANTS}
     table = {}
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    for mutant_id in sorted(set(mutant_ids)):
-        path = workdir / f"{mutant_id}.py"
-        path.write_text(apply(reference_source, [by_id[mutant_id]]))
+    for item in sorted(set(ids)):
+        if item in by_id:
+            path = workdir / f"{item}.py"
+            path.write_text(apply(reference_source, [by_id[item]]))
+        else:
+            from tools.adversarial import ATTACKS
+
+            attack = next(a for a in ATTACKS if a.id == item)
+            text, suffix = attack.build(reference_source)
+            path = workdir / f"{item}{suffix}"
+            path.write_text(text)
         results = grader.grade(path)
-        table[mutant_id] = {f.name: f.score for f in results.functions}
+        table[item] = {f.name: f.score for f in results.functions}
     return table
 
 
@@ -168,6 +205,8 @@ def expected_scores(spec, points, calibration):
     """function -> the score this submission must get."""
     if spec.broken:
         return {name: 0.0 for name in contract.NAMES}
+    if spec.attacks:
+        return dict(calibration[spec.attacks[0]])
     scores = {name: float(points[name]) for name in contract.NAMES}
     by_id = {m.id: m for m in MUTANTS}
     for mutant_id in spec.mutants:
