@@ -9,7 +9,6 @@ since a submission could then rewrite it.
 """
 
 import hashlib
-import os
 import sys
 from pathlib import Path
 
@@ -18,14 +17,10 @@ import numpy as np
 from . import __version__, wire
 from .atomic import write_bytes_atomic
 from .gradcheck import Probes, random_directions
+from .locations import cache_dir  # noqa: F401 - part of this module's interface
 
 _ENGINE_FILES = ("cases.py", "gradcheck.py", "structure.py", "contract.py", "wire.py", "plancache.py")
 FORMAT = 1
-
-
-def cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "backprop-autograder" / "plans"
 
 
 def plan_key(reference, seeds, functions):

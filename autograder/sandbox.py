@@ -174,7 +174,7 @@ class Sandbox:
             protect_grader_process()
 
     def _hidden_paths(self, extra):
-        from .plancache import cache_dir
+        from .locations import cache_dir
 
         paths = [_PACKAGE_DIR, cache_dir().parent, *extra]
         out = []

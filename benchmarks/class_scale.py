@@ -21,45 +21,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def session_rss_mb(session):
-    """Total resident memory of every process in a session."""
-    total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-            if int(fields[3]) != session:  # fields[3] is the session id (field 6 of stat)
-                continue
-            with open(f"/proc/{entry.name}/statm") as statm:
-                total += int(statm.read().split()[1]) * PAGE_KB
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1024
-
-
-class Sampler(threading.Thread):
-    def __init__(self, session):
-        super().__init__(daemon=True)
-        self.session = session
-        self.peak = 0.0
-        self.running = True
-
-    def run(self):
-        while self.running:
-            self.peak = max(self.peak, session_rss_mb(self.session))
-            time.sleep(0.2)
+from benchmarks.measure import Sampler  # noqa: E402
 
 
 def run_grade_all(folder, out, workers, kill_when=None):
