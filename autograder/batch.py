@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .atomic import write_text_atomic
 from .errors import UserError
+from .submission import pick_file
 
 RESULTS = "results"
 FEEDBACK = "feedback"
@@ -56,20 +57,6 @@ class BatchError(UserError, ValueError):
 def _safe_key(text):
     key = re.sub(r"[^A-Za-z0-9_.@-]+", "_", text).strip("._")
     return key or "submission"
-
-
-def _pick_file(folder):
-    """The submission file inside a Gradescope submission folder."""
-    candidates = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb"))
-    for name in ("backprop.py", "backprop.ipynb"):
-        named = [p for p in candidates if p.name == name]
-        if named:
-            return named[0], None
-    if len(candidates) == 1:
-        return candidates[0], None
-    if not candidates:
-        return None, "no .py or .ipynb file in the submission"
-    return None, f"{len(candidates)} .py/.ipynb files and none named backprop.py or backprop.ipynb"
 
 
 def discover(folder):
@@ -116,7 +103,7 @@ def _discover_gradescope(folder, metadata):
         if not sub_folder.is_dir():
             entries.append(Entry(_safe_key(str(submission)), None, students, "its folder is missing from the export"))
             continue
-        path, problem = _pick_file(sub_folder)
+        path, problem = pick_file(sub_folder)
         entries.append(Entry(_safe_key(str(submission)), path, students, problem))
     return entries
 

@@ -143,15 +143,10 @@ def grade_function(name, namespace, course=None):
 
 
 def report(result):
+    from .exporters.text import findings_lines
+
     lines = [f"{result.name}: {'all checks passed' if result.passed else 'needs work'} ({result.score:.2f} / {result.max_score:g})"]
-    for finding in result.findings:
-        where = f" ({finding.case})" if finding.case else ""
-        lines.append(f"  [{finding.check}]{where} {finding.message}")
-        if finding.fix:
-            lines.append(f"    fix: {finding.fix}")
-        if finding.mistake:
-            lines.append(f"    mistake: {finding.mistake}")
-    return "\n".join(lines)
+    return "\n".join(lines + findings_lines(result, indent="  ", mistakes=True))
 
 
 def check_function(name, namespace, points=None, course=None, quiet=False):

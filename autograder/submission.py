@@ -199,3 +199,21 @@ def read_submission(path):
     if path.suffix == ".py":
         return parse_python(text, path.name)
     raise SubmissionError(f"{path.name}: submissions are .py or .ipynb files")
+
+
+def pick_file(folder):
+    """The file to grade among a submission folder's files: backprop.py, else
+    backprop.ipynb, else the only .py/.ipynb. Returns (path, None) or (None, why not)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None, f"{folder} does not exist"
+    candidates = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb"))
+    for name in ("backprop.py", "backprop.ipynb"):
+        named = [p for p in candidates if p.name == name]
+        if named:
+            return named[0], None
+    if len(candidates) == 1:
+        return candidates[0], None
+    if not candidates:
+        return None, "no backprop.py or backprop.ipynb was submitted (no .py or .ipynb file at all)"
+    return None, f"{len(candidates)} .py/.ipynb files were submitted and none is named backprop.py or backprop.ipynb"

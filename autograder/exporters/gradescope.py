@@ -6,16 +6,13 @@ Schema (Gradescope autograder specification): ``score``, ``execution_time``, ``o
 recognised, ``mistake:<id>``.
 """
 
+from .text import findings_lines
+
 
 def test_output(function):
     if not function.findings:
         return "All checks passed."
-    parts = []
-    for finding in function.findings:
-        where = f" ({finding.case})" if finding.case else ""
-        parts.append(f"[{finding.check}]{where} {finding.message}")
-        if finding.fix:
-            parts.append(f"  fix: {finding.fix}")
+    parts = findings_lines(function)
     if function.warnings:
         parts.append("warnings (they cost nothing): " + "; ".join(function.warnings))
     if function.output:

@@ -7,6 +7,19 @@ def _wrap(text, indent):
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
+def findings_lines(function, indent="", mistakes=False):
+    """One function's findings as plain lines: [check] (case) message, then its fix."""
+    lines = []
+    for finding in function.findings:
+        where = f" ({finding.case})" if finding.case else ""
+        lines.append(f"{indent}[{finding.check}]{where} {finding.message}")
+        if finding.fix:
+            lines.append(f"{indent}  fix: {finding.fix}")
+        if mistakes and finding.mistake:
+            lines.append(f"{indent}  mistake: {finding.mistake}")
+    return lines
+
+
 def render(results, verbose=False):
     lines = []
     kind = "hidden tests" if results.mode == "hidden" else "public checks"

@@ -9,7 +9,9 @@ their own, in the original order.
 
 import ast
 import re
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import jupytext
 
@@ -73,3 +75,17 @@ def _split(source):
 def guard_with(source, condition):
     """Add ``and <condition>`` to the cell's ``if __name__ == "__main__":`` guards."""
     return re.sub(r'^if __name__ == "__main__":', f'if __name__ == "__main__" and {condition}:', source, flags=re.M)
+
+
+def copy_material(course, data_target, grading_root):
+    """Copy the MNIST files and loader to ``data_target``, and the reference and grading
+    config to ``grading_root/solutions`` (the hidden tests' course folder)."""
+    data_target = Path(data_target)
+    data_target.mkdir(parents=True, exist_ok=True)
+    for path in course.data_dir.iterdir():
+        if path.is_file() and path.suffix in (".gz", ".py", "") and path.name != "make_train_subset.py":
+            shutil.copyfile(path, data_target / path.name)
+    grading = Path(grading_root) / "solutions"
+    grading.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(course.solution, grading / "backprop.py")
+    shutil.copyfile(course.grading_config, grading / "grading.toml")

@@ -101,23 +101,6 @@ def _add(archive, name, text):
     archive.writestr(info, text)
 
 
-def find_submission(folder):
-    """The file to grade in /autograder/submission, or (None, why not)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return None, f"{folder} does not exist"
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb"))
-    for name in ("backprop.py", "backprop.ipynb"):
-        for path in files:
-            if path.name == name:
-                return path, None
-    if len(files) == 1:
-        return files[0], None
-    if not files:
-        return None, "no backprop.py or backprop.ipynb was submitted"
-    return None, f"{len(files)} .py/.ipynb files were submitted and none is named backprop.py or backprop.ipynb"
-
-
 def run(root):
     """Grade the submission in root/submission and write root/results/results.json."""
     import json
@@ -127,11 +110,12 @@ def run(root):
     from ..exporters.gradescope import to_gradescope
     from ..grader import grade_file
     from ..reference import load_reference
+    from ..submission import pick_file
 
     root = Path(root)
     course = Course(root / "source")
     results_path = root / "results" / "results.json"
-    path, problem = find_submission(root / "submission")
+    path, problem = pick_file(root / "submission")
     if path is None:
         data = {"score": 0.0, "execution_time": 0, "output": f"Nothing was graded: {problem}.", "tests": []}
     else:

@@ -19,14 +19,13 @@ Isolation: nbgrader runs the notebook and the test cells in one Jupyter kernel, 
 does not apply; see the README's security model.
 """
 
-import shutil
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..config import load_config
-from .cells import guard_with, reference_cells
+from .cells import copy_material, guard_with, reference_cells
 
 CONFIG = '''"""nbgrader settings for the backprop homework (written by `autograder export nbgrader`)."""
 import os
@@ -91,13 +90,5 @@ def export(course, out_dir):
     source.mkdir(parents=True, exist_ok=True)
     (out_dir / "nbgrader_config.py").write_text(CONFIG)
     nbformat.write(source_notebook(course), source / "backprop.ipynb")
-    data = source / "data"
-    data.mkdir(exist_ok=True)
-    for path in course.data_dir.iterdir():
-        if path.is_file() and path.name != "make_train_subset.py":
-            shutil.copyfile(path, data / path.name)
-    grading = out_dir / "autograder_course" / "solutions"
-    grading.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(course.solution, grading / "backprop.py")
-    shutil.copyfile(course.grading_config, grading / "grading.toml")
+    copy_material(course, source / "data", out_dir / "autograder_course")
     return out_dir

@@ -21,14 +21,13 @@ Our sandbox does not apply there; a submission can read the files next to it (th
 included) and patch anything in its kernel. Use ``autograder grade`` where that matters.
 """
 
-import shutil
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
 from ..config import load_config
-from .cells import reference_cells
+from .cells import copy_material, reference_cells
 
 CONFIG = """# ASSIGNMENT CONFIG
 name: backprop
@@ -88,13 +87,5 @@ def export(course, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     master = out_dir / "backprop.ipynb"
     nbformat.write(master_notebook(course), master)
-    grading = out_dir / "autograder_course" / "solutions"
-    grading.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(course.solution, grading / "backprop.py")
-    shutil.copyfile(course.grading_config, grading / "grading.toml")
-    data = out_dir / "data"
-    data.mkdir(exist_ok=True)
-    for path in course.data_dir.iterdir():
-        if path.is_file() and path.name != "make_train_subset.py":
-            shutil.copyfile(path, data / path.name)
+    copy_material(course, out_dir / "data", out_dir / "autograder_course")
     return master
