@@ -58,7 +58,10 @@ def _render(results, fmt, verbose=False):
 
 
 def _limits(args):
-    return {"call_seconds": args.call_seconds, "total_seconds": args.total_seconds, "memory_mb": args.memory_mb}
+    return {
+        "call_seconds": args.call_seconds, "import_seconds": args.import_seconds,
+        "total_seconds": args.total_seconds, "memory_mb": args.memory_mb,
+    }  # fmt: skip
 
 
 def _submission_path(path):
@@ -163,6 +166,7 @@ def _grading_options(parser):
     parser.add_argument("--only", help="comma-separated function names to grade (default: all)")
     parser.add_argument("--verbose", action="store_true", help="text format: show passing functions' details too")
     parser.add_argument("--call-seconds", type=float, help="time limit of one call of a student function")
+    parser.add_argument("--import-seconds", type=float, help="time limit of one top-level statement of the submission")
     parser.add_argument("--total-seconds", type=float, help="time limit of a whole submission")
     parser.add_argument("--memory-mb", type=int, help="address-space limit of the worker process")
     parser.add_argument(
@@ -208,6 +212,7 @@ def build_parser():
     batch.add_argument("--force", action="store_true", help="grade again submissions that already have results")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
     batch.add_argument("--call-seconds", type=float, help="time limit of one call of a student function")
+    batch.add_argument("--import-seconds", type=float, help="time limit of one top-level statement of the submission")
     batch.add_argument("--total-seconds", type=float, help="time limit of a whole submission")
     batch.add_argument("--memory-mb", type=int, help="address-space limit of the worker process")
     batch.add_argument("--isolation", choices=("auto", "none"), default="auto")

@@ -50,7 +50,7 @@ class Limits:
     """Resource limits of one worker. Times in seconds."""
 
     call_seconds: float = 5.0  # wall time of one call of a student function
-    import_seconds: float = 10.0  # wall time to run the submission's definitions
+    import_seconds: float = 10.0  # wall time of one kept top-level statement of the submission
     total_seconds: float = 120.0  # wall time for the whole submission, all restarts included
     memory_mb: int = 2048  # address space of the worker (RLIMIT_AS)
     output_chars: int = 20_000  # printed characters kept per call (the rest is counted)
