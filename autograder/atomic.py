@@ -7,6 +7,10 @@ from pathlib import Path
 
 def write_bytes_atomic(path, data):
     path = Path(path)
+    if path.exists() and not path.is_file():  # /dev/null, a pipe: write through, never replace
+        with open(path, "wb") as out:
+            out.write(data)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -89,7 +89,7 @@ def cmd_grade(args):
     if args.only:
         config = config.only(args.only.split(","))
     hide = [course.root, Path(args.submission).resolve().parent]
-    if args.output:
+    if args.output and not (Path(args.output).exists() and not Path(args.output).is_file()):
         hide.append(Path(args.output).resolve().parent)
     # Start the worker before this process imports numpy: the two start-ups overlap.
     sandbox = Sandbox(config.limits, hide=hide, isolation=args.isolation)

@@ -190,7 +190,11 @@ class _Session:
         limit = self.config.limits.import_seconds
         header = {"op": "load", "units": [u.wire() for u in units]}
         reply, _ = self.worker.request(header, deadline=min(self.deadline, time.monotonic() + limit), max_bytes=64 * MB)
-        return reply.get("units", [])
+        outcomes = reply.get("units")
+        if reply.get("op") != "loaded" or not isinstance(outcomes, list) or len(outcomes) != len(units):
+            self.worker.kill()
+            raise WorkerGone("the worker's reply did not follow the protocol")
+        return [_clean_unit(o, self.config.limits.output_chars) for o in outcomes]
 
     def load(self):
         """Run the kept statements one at a time; a statement that hangs or ends the worker
@@ -218,11 +222,12 @@ class _Session:
                 return None
         try:
             reply, _ = self.worker.request({"op": "load", "units": [], "names": list(contract.NAMES)}, deadline=min(self.deadline, time.monotonic() + 10), max_bytes=MB)
+            functions = _clean_functions(reply.get("functions"))
         except (WorkerTimeout, WorkerGone) as err:
             self.restart_problem = getattr(err, "reason", "the worker stopped answering")
             self._restart()
             return None
-        return reply.get("functions", {})
+        return functions
 
     def _restart(self):
         if self.worker is not None:
@@ -248,11 +253,12 @@ class _Session:
         if case is None or self.worker is None or self.inflight is not None or time.monotonic() >= self.deadline:
             return
         header, blobs = _request(case, self.config.limits)
+        deadline = time.monotonic() + self.config.limits.call_seconds
         try:
-            self.worker.send(header, blobs)
-        except WorkerGone:
+            self.worker.send(header, blobs, deadline)
+        except (WorkerGone, WorkerTimeout):
             return  # call() will find the worker gone and say so
-        self.inflight = (case, time.monotonic() + self.config.limits.call_seconds)
+        self.inflight = (case, deadline)
 
     def drain(self):
         """Collect and drop a reply nobody asked for (a prefetched case that was not needed)."""
@@ -277,7 +283,10 @@ class _Session:
             header, blobs = _request(case, limits)
             per_call = now + limits.call_seconds
             try:
-                self.worker.send(header, blobs)
+                self.worker.send(header, blobs, min(per_call, self.deadline))
+            except WorkerTimeout:
+                self._restart()
+                return CallOutcome("timeout", reason=f"{limits.call_seconds:g} s per call")
             except WorkerGone as err:
                 self._restart()
                 return CallOutcome("died", reason=err.reason)
@@ -292,17 +301,10 @@ class _Session:
             self._restart()
             return CallOutcome("died", reason=err.reason)
         try:
-            value = wire.decode_value(reply["result"], reply_blobs)
-            after = [wire.decode_value(a, reply_blobs) for a in reply.get("args_after", [])]
-        except (wire.WireError, ValueError, KeyError, TypeError) as err:
+            return _read_call_reply(reply, reply_blobs, limits)
+        except (wire.WireError, ValueError, KeyError, TypeError, AttributeError, OverflowError) as err:
             self._restart()
-            return CallOutcome("died", reason=f"the worker's reply could not be read ({err})")
-        return CallOutcome(
-            status="raised" if reply.get("status") == "raised" else "ok",
-            value=value, args_after=after, exception=reply.get("exception"),
-            output=str(reply.get("output", "")), output_chars=int(reply.get("output_chars", 0)),
-            warnings=list(reply.get("warnings", [])), seconds=float(reply.get("seconds", 0.0)),
-        )  # fmt: skip
+            return CallOutcome("died", reason=f"the worker's reply did not follow the protocol ({type(err).__name__})")
 
     def grade_function(self, name, cases, info, following=None):
         return grade_cases(name, cases, info, self.call, self.config, self.grader.reference, self.prefetch, following)
@@ -384,6 +386,78 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
     return FunctionResult(
         name=name, score=score, max_score=points, checks=checks, findings=findings, mistakes=mistakes,
         summary=summary, output=_output_text(outputs, mode), warnings=warnings, seconds=round(seconds, 4),
+    )  # fmt: skip
+
+
+# --- replies from the worker: data the submission could have shaped, read strictly -------
+
+
+def _text(value, limit):
+    return str(value)[:limit] if isinstance(value, (str, int, float)) else ""
+
+
+def _clean_exception(data):
+    if not isinstance(data, dict):
+        return {"type": "?", "message": "", "where": None}
+    where = data.get("where")
+    if isinstance(where, dict) and type(where.get("line")) is int:
+        where = {"line": where["line"], "function": _text(where.get("function"), 100), "text": _text(where.get("text"), 200)}
+    else:
+        where = None
+    return {"type": _text(data.get("type"), 100), "message": _text(data.get("message"), 500), "where": where}
+
+
+def _clean_unit(data, output_chars):
+    if not isinstance(data, dict):
+        raise ValueError("bad unit outcome")
+    out = {"ok": data.get("ok") is True, "output": _text(data.get("output"), output_chars)}
+    count = data.get("output_chars")
+    out["output_chars"] = count if type(count) is int and count >= 0 else 0
+    if not out["ok"]:
+        out["exception"] = _clean_exception(data.get("exception"))
+    return out
+
+
+def _clean_functions(data):
+    if not isinstance(data, dict):
+        raise WorkerGone("the worker's reply did not follow the protocol")
+    out = {}
+    for name in contract.NAMES:
+        entry = data.get(name)
+        if not isinstance(entry, dict) or entry.get("defined") is not True:
+            out[name] = {"defined": False}
+            continue
+        params = entry.get("params")
+        if isinstance(params, list) and all(isinstance(p, dict) for p in params):
+            params = [
+                {"name": _text(p.get("name"), 100), "kind": _text(p.get("kind"), 40), "default": p.get("default") is True,
+                 "value": p.get("value") if type(p.get("value")) in (int, float) else None}
+                for p in params[:50]
+            ]  # fmt: skip
+        else:
+            params = None
+        out[name] = {"defined": True, "callable": entry.get("callable") is True, "type": _text(entry.get("type"), 100), "params": params}
+    return out
+
+
+def _read_call_reply(reply, blobs, limits):
+    if reply.get("op") != "called" or reply.get("status") not in ("ok", "raised"):
+        raise ValueError("not a call reply")
+    value = wire.decode_value(reply["result"], blobs)
+    after = reply.get("args_after", [])
+    if not isinstance(after, list):
+        raise ValueError("bad arguments")
+    warnings = reply.get("warnings", [])
+    if not isinstance(warnings, list):
+        raise ValueError("bad warnings")
+    seconds, count = reply.get("seconds", 0.0), reply.get("output_chars", 0)
+    return CallOutcome(
+        status=reply["status"], value=value, args_after=[wire.decode_value(a, blobs) for a in after],
+        exception=_clean_exception(reply.get("exception")) if reply["status"] == "raised" else None,
+        output=_text(reply.get("output", ""), limits.output_chars),
+        output_chars=count if type(count) is int and count >= 0 else 0,
+        warnings=[{"category": _text(w.get("category"), 100), "message": _text(w.get("message"), 200)} for w in warnings[:5] if isinstance(w, dict)],
+        seconds=float(seconds) if type(seconds) in (int, float) and seconds == seconds else 0.0,
     )  # fmt: skip
 
 

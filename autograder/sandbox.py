@@ -36,7 +36,7 @@ from pathlib import Path
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV = 2, 4
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT = 1, 2, 4, 32
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
@@ -89,6 +89,9 @@ def _mount(source, target, fstype, flags, data=None):
     )
 
 
+# Folders never covered, whatever a caller asks: the system needs them (a submission or an
+# output file under one of them just means that folder is not hidden).
+SYSTEM_FOLDERS = {Path(p) for p in ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var")}
 HIDE = "size=1m,mode=0755"  # an empty, read-only-for-others folder in place of a grader's folder
 SCRATCH = "size=256m,mode=1777"  # the worker's own /tmp
 
@@ -165,6 +168,7 @@ class Sandbox:
         self._starts = 0
         # staging folders for bind mounts: outside /tmp, which the worker gets a fresh copy of
         staging_root = next((d for d in ("/dev/shm", "/run", "/var/tmp") if os.access(d, os.W_OK)), None)
+        _remove_stale_staging(staging_root)
         self.base = Path(tempfile.mkdtemp(prefix="autograder-", dir=staging_root))
         os.chmod(self.base, 0o700)
         source = (_PACKAGE_DIR / "wire.py").read_text() + "\n" + (_PACKAGE_DIR / "worker.py").read_text()
@@ -180,7 +184,7 @@ class Sandbox:
         out = []
         for p in paths:
             p = Path(p).resolve()
-            if p.exists() and p not in out:
+            if p.exists() and p not in out and p not in SYSTEM_FOLDERS:
                 out.append(p)
         return out
 
@@ -259,7 +263,15 @@ class Sandbox:
         folder, or under /tmp). Inner folders are covered first, so that an outer folder's
         kept part carries its covered insides along."""
         prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-        wanted = [(Path("/tmp"), SCRATCH)] + [(p, HIDE) for p in self.hide]
+        # Private, empty, writable folders where the world could write: nothing a worker
+        # leaves there outlives it or reaches another submission. /dev/shm comes last (below):
+        # the staging folders for the bind mounts live there.
+        scratch = [Path(p) for p in ("/tmp", "/var/tmp", "/run/lock") if os.path.isdir(p)]
+        wanted = [(p, SCRATCH) for p in scratch] + [(p, HIDE) for p in self.hide]
+        if self.mode == "userns":
+            home = Path.home().resolve()
+            if len(home.parts) > 1:  # same uid as the grader: keep the user's files out of reach
+                wanted.append((home, HIDE))
         if self.mode == "root":
             for prefix in sorted(prefixes):
                 blocked = _not_traversable_ancestor(prefix)
@@ -275,6 +287,8 @@ class Sandbox:
             keep = [p for p in prefixes if path in p.parents]
             plan.append((path, keep, options))
         plan.reverse()  # innermost first
+        if os.path.isdir("/dev/shm") and not any(Path("/dev/shm") == p or Path("/dev/shm") in p.parents for p, _, _ in plan):
+            plan.append((Path("/dev/shm"), [], SCRATCH))
         return plan
 
     def _process_limit(self):
@@ -304,6 +318,7 @@ class _Preexec:
         self.plan = plan
         self.staging = staging
         self.nproc = nproc_limit
+        self.prefixes = sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()})
 
     def __call__(self):
         mb = 1024 * 1024
@@ -326,6 +341,9 @@ class _Preexec:
             stages = iter(self.staging)
             for covered, keep, options in self.plan:
                 _cover(covered, keep, [next(stages) for _ in keep], options)
+            for prefix in self.prefixes:  # the Python installation: visible, never writable
+                _mount(str(prefix), prefix, None, MS_BIND | MS_REC)
+                _mount(None, prefix, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
         if self.mode == "root":
             os.setgroups([])
             os.setgid(self.gid)
@@ -349,35 +367,56 @@ class WorkerHandle:
         self.staging = staging
         self.alive = True
         self.ready = None
+        self.sent = 0  # requests sent; the n-th carries id n
+        self.pending = []  # ids of requests not answered yet, oldest first
+        os.set_blocking(request_fd, False)  # writes are bounded by a deadline (see send)
 
     def wait_ready(self, deadline):
         header, _ = self._receive(deadline, max_bytes=1 << 16)
         if header.get("op") != "ready":
+            self.kill()
             raise WorkerGone("the worker did not start")
         self.ready = header
         return header
 
     def request(self, header, blobs=(), deadline=None, max_bytes=1 << 28):
         """Send one request and wait for its reply until ``deadline`` (time.monotonic)."""
-        self.send(header, blobs)
+        self.send(header, blobs, deadline)
         return self.receive(deadline, max_bytes)
 
-    def send(self, header, blobs=()):
-        """Send a request without waiting for the reply (the worker answers in order)."""
+    def send(self, header, blobs=(), deadline=None):
+        """Send a request without waiting for the reply. Each request carries an id that its
+        reply must echo (see receive). A worker that stops reading is killed at ``deadline``."""
         from . import wire  # imported here: starting a worker must not wait for numpy
 
         if not self.alive:
             raise WorkerGone("the worker is not running")
+        self.sent += 1
+        self.pending.append(self.sent)
+        frame = memoryview(wire.pack(dict(header, id=self.sent), blobs))
         try:
-            frame = memoryview(wire.pack(header, blobs))
             while frame:
-                frame = frame[os.write(self.request_fd, frame) :]
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    self.kill()
+                    raise WorkerTimeout()
+                _, writable, _ = select.select([], [self.request_fd], [], remaining)
+                if writable:
+                    frame = frame[os.write(self.request_fd, frame) :]
         except (BrokenPipeError, OSError):
+            reason = self._death_reason()
             self.kill()
-            raise WorkerGone(self._death_reason()) from None
+            raise WorkerGone(reason) from None
 
     def receive(self, deadline=None, max_bytes=1 << 28):
-        return self._receive(deadline, max_bytes)
+        """The reply to the oldest request not yet answered. A reply with any other id (a
+        frame the submission forged, or one left over from it) ends the worker."""
+        header, blobs = self._receive(deadline, max_bytes)
+        expected = self.pending.pop(0) if self.pending else None
+        if header.get("id") != expected or (expected is None and header.get("op") != "ready"):
+            self.kill()
+            raise WorkerGone("the worker's replies went out of order (the submission wrote to the grader's pipe)")
+        return header, blobs
 
     def _receive(self, deadline, max_bytes):
         length_bytes = self._read_exact(8, deadline)
@@ -389,10 +428,11 @@ class WorkerHandle:
         from . import wire
 
         try:
-            return wire.unpack(body)
+            header, blobs = wire.unpack(body)
         except wire.WireError as err:
             self.kill()
             raise WorkerGone(f"the worker's reply was malformed ({err})") from None
+        return header, blobs
 
     def _read_exact(self, n, deadline):
         chunks, got = [], 0
@@ -407,8 +447,9 @@ class WorkerHandle:
                 raise WorkerTimeout()
             chunk = os.read(self.reply_fd, min(n - got, 1 << 20))
             if not chunk:
+                reason = self._death_reason()  # before kill(), which would hide the exit code
                 self.kill()
-                raise WorkerGone(self._death_reason())
+                raise WorkerGone(reason)
             chunks.append(chunk)
             got += len(chunk)
         return b"".join(chunks)
@@ -420,7 +461,10 @@ class WorkerHandle:
             self.kill()
             return "the worker stopped answering"
         if code < 0:
-            name = signal.Signals(-code).name
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
             if -code == signal.SIGXCPU:
                 return f"the worker used up its CPU time ({name})"
             if -code == signal.SIGXFSZ:
@@ -464,6 +508,21 @@ class WorkerHandle:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
+
+
+def _remove_stale_staging(root, age=3600):
+    """Empty staging folders left by graders that were killed (SIGKILL skips close())."""
+    if root is None:
+        return
+    now = time.time()
+    for folder in Path(root).glob("autograder-*"):
+        try:
+            if now - folder.stat().st_mtime > age:
+                for child in folder.iterdir():
+                    child.rmdir()
+                folder.rmdir()
+        except OSError:
+            pass  # in use, not empty or not ours: leave it
 
 
 def _kill_uid(uid):

@@ -117,7 +117,7 @@ def describe_exception(err, is_student, line_text):
         filename, line, function = frames[-1]
         where = {"line": line, "function": function, "text": line_text(filename, line).strip()[:200]}
     kind = _type(err)
-    return {"type": getattr(kind, "__name__", "?"), "message": message[:500], "where": where}
+    return {"type": _str(getattr(kind, "__name__", "?"))[:100], "message": message[:500], "where": where}
 
 
 def describe_callable(obj):
@@ -180,6 +180,7 @@ class Worker:
                 os._exit(0)
             else:
                 reply, out_blobs = {"op": "error", "message": f"unknown op {op!r}"}, []
+            reply["id"] = header.get("id")  # the grader drops the worker on any other id
             self.channel.send(reply, out_blobs)
 
     def _captured(self):
@@ -257,7 +258,7 @@ class Worker:
         reply["output"] = stream.text()
         reply["output_chars"] = stream.total
         reply["warnings"] = [
-            {"category": getattr(w.category, "__name__", "?"), "message": _str(w.message)[:200]} for w in caught[:5]
+            {"category": _str(getattr(w.category, "__name__", "?"))[:100], "message": _str(w.message)[:200]} for w in caught[:5]
         ]
         reply["warning_count"] = _len(caught)
         out_blobs = []

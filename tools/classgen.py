@@ -67,11 +67,11 @@ ADVERSARIAL_WEIGHTS = {"correct": 0.15, "stubbed": 0.15, "mutated": 0.3, "mixed"
 
 
 def class_attacks():
-    """Hostile submissions whose score does not depend on machine load: everything in
-    tools/adversarial.py except functions that are correct but close to the time limit."""
+    """Hostile submissions fit for a generated class: those of tools/adversarial.py whose score
+    does not depend on machine load and that stay harmless without namespaces."""
     from tools.adversarial import ATTACKS
 
-    return [a for a in ATTACKS if not getattr(a, "near_limit", False)]
+    return [a for a in ATTACKS if not a.not_in_classes]
 
 
 def plan_class(count, seed=1, weights=None, adversarial=False):

