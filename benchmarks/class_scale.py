@@ -96,7 +96,7 @@ def main():
     from autograder.course import Course
     from autograder.grader import Grader
     from autograder.reference import load_reference
-    from tools.classgen import calibrate, plan_class, write_class
+    from tools.classgen import calibrate, calibration_ids, plan_class, write_class
 
     course = Course(ROOT)
     config = load_config(course.grading_config)
@@ -109,8 +109,7 @@ def main():
             folder = write_class(specs, Path(tmp) / f"class-{count}")
             if not args.no_check:
                 grader = Grader(config, load_reference(course), hide=[course.root])
-                ids = [m for s in specs for m in s.mutants] + [a for s in specs for a in s.attacks]
-                calibration = {**(calibration or {}), **calibrate(ids, grader, Path(tmp) / "calibration")}
+                calibration = {**(calibration or {}), **calibrate(calibration_ids(specs), grader, Path(tmp) / "calibration")}
                 grader.close()
             for workers in args.workers:
                 out = Path(tmp) / f"out-{count}-{workers}"

@@ -141,11 +141,11 @@ def test_kill_halfway_loses_nothing_and_duplicates_nothing(course, tmp_path):
 
 
 def test_expected_scores_of_a_generated_class_are_reproduced(course, hidden_grader, tmp_path):
-    from tools.classgen import calibrate, expected_scores, plan_class, write_class
+    from tools.classgen import calibrate, calibration_ids, expected_scores, plan_class, write_class
 
     specs = plan_class(14, seed=9)
     folder = write_class(specs, tmp_path / "class")
-    calibration = calibrate([m for s in specs for m in s.mutants], hidden_grader, tmp_path / "calibration")
+    calibration = calibrate(calibration_ids(specs), hidden_grader, tmp_path / "calibration")
     out = tmp_path / "out"
     grade_all(course, folder, out, workers=2, progress=False)
     rows = read_csv(out / "grades.csv")

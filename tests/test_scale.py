@@ -21,12 +21,12 @@ LIMITS = ["--call-seconds", "2", "--import-seconds", "2", "--total-seconds", "60
 
 @pytest.mark.slow
 def test_sixty_mixed_submissions_survive_a_kill_and_match_their_expected_scores(course, hidden_grader, tmp_path):
-    from tools.classgen import calibrate, expected_scores, plan_class, write_class
+    from tools.classgen import calibrate, calibration_ids, expected_scores, plan_class, write_class
 
     specs = plan_class(60, seed=60, adversarial=True)
     assert {s.kind for s in specs} >= {"correct", "stubbed", "mutated", "broken", "adversarial"}
     folder = write_class(specs, tmp_path / "class", gradescope=True)
-    calibration = calibrate([i for s in specs for i in s.mutants + s.attacks], hidden_grader, tmp_path / "calibration")
+    calibration = calibrate(calibration_ids(specs), hidden_grader, tmp_path / "calibration")
 
     out = tmp_path / "out"
     command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", *LIMITS]

@@ -9,7 +9,8 @@ callers, are chosen so their effects never overlap, which makes every function's
 score known in advance:
 
 * untouched functions: full marks;
-* a stubbed function and every function that calls it: 0;
+* a stubbed function: 0, and its callers what they earn with that stub alone (a caller
+  still passes the cases that never reach the stub);
 * a mutant's function and its callers: the scores that mutant earns when it is the only
   change (the calibration, measured once per mutant by grading it alone);
 * a broken file (syntax error, empty, not UTF-8): 0 for everything.
@@ -179,16 +180,24 @@ def write_class(specs, folder, gradescope=False):
 
 
 def calibrate(ids, grader, workdir):
-    """Per-function scores of each mutant or attack graded alone: id -> {function: score}."""
+    """Per-function scores of each mutant, attack or stub ("stub-<function>") graded alone:
+    id -> {function: score}."""
     reference_source = (ROOT / "solutions" / "backprop.py").read_text()
     by_id = {m.id: m for m in MUTANTS}
     table = {}
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    stubs = stub_sources()
     for item in sorted(set(ids)):
         if item in by_id:
             path = workdir / f"{item}.py"
             path.write_text(apply(reference_source, [by_id[item]]))
+        elif item.startswith("stub-"):
+            from tools.mutants import Mutant
+
+            function = item[len("stub-") :]
+            path = workdir / f"{item}.py"
+            path.write_text(apply(reference_source, [Mutant(item, function, stubs[function], "not_implemented")]))
         else:
             from tools.adversarial import ATTACKS
 
@@ -212,10 +221,15 @@ def expected_scores(spec, points, calibration):
     for mutant_id in spec.mutants:
         for function in affected(by_id[mutant_id].function):
             scores[function] = calibration[mutant_id][function]
-    for function in spec.stubbed:
+    for function in spec.stubbed:  # a caller may still pass the cases that do not reach the stub
         for name in affected(function):
-            scores[name] = 0.0
+            scores[name] = calibration[f"stub-{function}"][name]
     return scores
+
+
+def calibration_ids(specs):
+    """Everything the expected scores of ``specs`` need calibrated."""
+    return sorted({i for s in specs for i in s.mutants + s.attacks} | {f"stub-{f}" for s in specs for f in s.stubbed})
 
 
 def main():
