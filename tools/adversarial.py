@@ -1097,6 +1097,7 @@ _SLOW = [
         py(functions={"relative_error": hostile("relative_error", before="import time\n_start = time.process_time()\nwhile time.process_time() - _start < 3.0:\n    pass")}),
         attacked={"relative_error"}, honest={"relative_error": 0.0}, says=("2 s per call",), slow=True,
         mistakes={"relative_error": {"timeout"}},
+        not_in_classes=True,  # near the default limit (3 s per call): its score would depend on load
     ),
 ]
 
