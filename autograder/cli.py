@@ -153,6 +153,23 @@ def cmd_export(args):
     return 0
 
 
+def cmd_prepare(args):
+    """Build the caches a grading machine reuses: the plan (reference values, finite
+    differences) and matplotlib's font cache for workers."""
+    from .config import load_config
+    from .grader import Grader
+    from .reference import load_reference
+
+    course = find_course(args.course)
+    grader = Grader(load_config(args.config or course.grading_config), load_reference(course), hide=[course.root])
+    try:
+        cases = sum(len(c) for c in grader.plan.values())
+        print(f"plan ready: {cases} cases; isolation {grader.sandbox.mode}; matplotlib cache: {grader.sandbox.matplotlib or 'none'}")
+    finally:
+        grader.close()
+    return 0
+
+
 def cmd_gradescope_run(args):
     from .integrations.gradescope import run
 
@@ -223,6 +240,11 @@ def build_parser():
     export.add_argument("--output", required=True, help="folder to write into")
     export.add_argument("--course", help="course folder (default: found from the working directory)")
     export.set_defaults(run=cmd_export)
+
+    prepare = commands.add_parser("prepare", help="build the grading caches once (plan, matplotlib fonts), e.g. in a container image")
+    prepare.add_argument("--course", help="course folder (default: found from the working directory)")
+    prepare.add_argument("--config", help="grading config (default: COURSE/solutions/grading.toml)")
+    prepare.set_defaults(run=cmd_prepare)
 
     gradescope_run = commands.add_parser("gradescope-run", help="(inside a Gradescope container) grade the submission, write results.json")
     gradescope_run.add_argument("--root", default="/autograder", help="the container's autograder folder")

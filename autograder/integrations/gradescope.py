@@ -40,7 +40,9 @@ fi
 "$ROOT/venv/bin/python" -m pip install --quiet "$ROOT"/source/*.whl
 # The reference and the grading config stay readable by root (the grader) only.
 chmod -R go-rwx "$ROOT/source"
-"$ROOT/venv/bin/python" -m autograder --version
+# Computed once here, reused by every submission: the reference's values, the finite
+# differences and matplotlib's font cache.
+"$ROOT/venv/bin/python" -m autograder prepare --course "$ROOT/source"
 """
 
 RUN = r"""#!/usr/bin/env bash
