@@ -160,6 +160,11 @@ def load_record(out_dir, key):
         return None
 
 
+def default_workers():
+    """One grading process per two cores (see grade_all)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def grade_all(course, submissions_dir, out_dir, config_path=None, workers=None, force=False, limits=None, isolation="auto", progress=True):
     """Grade every submission not graded yet; then write the class outputs. Returns a summary dict."""
     entries = discover(submissions_dir)
@@ -174,7 +179,9 @@ def grade_all(course, submissions_dir, out_dir, config_path=None, workers=None, 
             continue
         todo.append((entry, digest))
 
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    # Each grading process keeps about two cores busy: itself checking results while its
+    # sandboxed worker computes the next case and the next submission's worker starts up.
+    workers = max(1, min(workers or default_workers(), len(todo) or 1))
     hide = [course.root, Path(submissions_dir).resolve(), out_dir.resolve()]
     options = {"hide": hide, "isolation": isolation, "limits": limits or {}}
     failures = 0

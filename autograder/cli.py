@@ -225,7 +225,7 @@ def build_parser():
     batch.add_argument("--output", required=True, help="folder for results, feedback pages, grades.csv, summary.md, mistakes.png")
     batch.add_argument("--course", help="course folder (default: found from the working directory)")
     batch.add_argument("--config", help="grading config (default: COURSE/solutions/grading.toml)")
-    batch.add_argument("--workers", type=int, help="grading processes (default: one per core)")
+    batch.add_argument("--workers", type=int, help="grading processes (default: one per two cores; each also runs a sandboxed worker)")
     batch.add_argument("--force", action="store_true", help="grade again submissions that already have results")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
     batch.add_argument("--call-seconds", type=float, help="time limit of one call of a student function")
