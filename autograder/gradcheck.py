@@ -122,7 +122,7 @@ def random_directions(shape, rng, count=DIRECTIONS):
     return out
 
 
-def probe(f, x, seed, eps=EPS, exact_limit=EXACT_LIMIT):
+def probe(f, x, seed, eps=EPS, exact_limit=EXACT_LIMIT, directions=DIRECTIONS, entries=SAMPLED_ENTRIES):
     """Finite differences of the scalar ``f()`` (which reads x) with respect to x; the
     random directions and entries come from ``np.random.default_rng(seed)``.
 
@@ -152,7 +152,7 @@ def probe(f, x, seed, eps=EPS, exact_limit=EXACT_LIMIT):
             entry(index)
     else:
         saved = x.copy()
-        for v in random_directions(x.shape, rng):
+        for v in random_directions(x.shape, rng, directions):
             np.add(saved, eps * v, out=x)
             plus = evaluate()
             np.subtract(saved, eps * v, out=x)
@@ -160,7 +160,7 @@ def probe(f, x, seed, eps=EPS, exact_limit=EXACT_LIMIT):
             result.directions.append(v)
             numeric.append((plus - minus) / (2 * eps))
         x[...] = saved
-        for flat in rng.choice(x.size, size=min(SAMPLED_ENTRIES, x.size), replace=False):
+        for flat in rng.choice(x.size, size=min(entries, x.size), replace=False):
             entry(tuple(int(i) for i in np.unravel_index(flat, x.shape)))
     result.numeric = np.array(numeric)
     result.evaluations = counter.evaluations

@@ -162,7 +162,7 @@ def where_time_goes():
 
             shutil.rmtree(cache_dir(), ignore_errors=True)
         result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "timeline.py"), str(ROOT / "solutions" / "backprop.py")], capture_output=True, text=True, check=True)
-        print(f"### {label}\n\n```\n{result.stdout.strip()}\n```\n")
+        print(f"### {label}\n\n```\n{result.stdout.rstrip()}\n```\n")
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     bare = time.perf_counter() - started
@@ -213,14 +213,9 @@ def finite_differences():
     exact_error = gc.relative_error(np.array(numeric), grad.ravel()[sample])
     rows.append(("exact (every entry)", 2 * W.size, per_entry * W.size, "extrapolated from 2,000 entries", f"{gc.relative_error(grad, bad):.1e} (it sees every entry)", f"{exact_error:.1e}"))
     for label, directions, entries in (("3 random directions", 3, 0), ("12 random entries", 0, 12), ("both (what we run)", 3, 12)):
-        gc_directions, gc_entries = gc.DIRECTIONS, gc.SAMPLED_ENTRIES
-        gc.DIRECTIONS, gc.SAMPLED_ENTRIES = directions, entries
-        try:
-            started = time.perf_counter()
-            probes = gc.probe(lambda: loss(W), W, seed=5, exact_limit=0)
-            seconds = time.perf_counter() - started
-        finally:
-            gc.DIRECTIONS, gc.SAMPLED_ENTRIES = gc_directions, gc_entries
+        started = time.perf_counter()
+        probes = gc.probe(lambda: loss(W), W, seed=5, exact_limit=0, directions=directions, entries=entries)
+        seconds = time.perf_counter() - started
         rows.append((label, probes.evaluations, seconds, "measured", f"{gc.compare(probes, bad):.1e}", f"{gc.compare(probes, grad):.1e}"))
     value_error = gc.relative_error(bad, grad)
     print("| method | loss evaluations | seconds | how | relative error reported for the 1-in-10,000 bug | for the correct gradient |")
@@ -236,13 +231,113 @@ def finite_differences():
     )
 
 
-def feedback(texts, nbgrader_dir, path):
+# What an instructor typically writes without this engine: one assert per function.
+CONVENTIONAL = {
+    "dJ_dW2": (
+        "rng = np.random.default_rng(0)\nX2, dZ2 = rng.random((7, 3)), rng.random((7, 4))\n"
+        "assert np.allclose(dJ_dW2(X2, dZ2), X2.T @ dZ2)"
+    ),
+    "softmax": (
+        "Z = np.array([[1000.0, 999.0], [0.0, 1.0]])\n"
+        "assert np.allclose(softmax(Z), [[0.7310585786, 0.2689414214], [0.2689414214, 0.7310585786]])"
+    ),
+    "dJ_db1": (
+        "dZ1 = np.random.default_rng(1).random((7, 3))\n"
+        "assert np.allclose(dJ_db1(dZ1), dZ1.sum(axis=0, keepdims=True))"
+    ),
+}
+
+
+def conventional_otter(tmp, notebooks):
+    """otter's report for each broken notebook under assert-style tests: name -> text."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    from autograder.course import Course
+    from autograder.integrations.cells import reference_cells
+
+    reference = {c.function: c.source for c in reference_cells(Course(ROOT)) if c.function}
+    cells = [new_raw_cell("# ASSIGNMENT CONFIG\nname: backprop\nexport_cell: false\ncheck_all_cell: false\ntests:\n  ok_format: false"), new_code_cell("import numpy as np")]
+    for helper in ("sigmoid", "d_sigmoid"):
+        cells.append(new_code_cell(reference[helper]))
+    for name, body in CONVENTIONAL.items():
+        test = f"def test_{name}({name}):\n    import numpy as np\n" + "\n".join("    " + line for line in body.splitlines())
+        cells += [
+            new_raw_cell(f"# BEGIN QUESTION\nname: {name}\npoints: 1"), new_raw_cell("# BEGIN SOLUTION"),
+            new_code_cell(reference[name]), new_raw_cell("# END SOLUTION"), new_raw_cell("# BEGIN TESTS"),
+            new_code_cell(test), new_raw_cell("# END TESTS"), new_raw_cell("# END QUESTION"),
+        ]  # fmt: skip
+    folder = Path(tmp) / "conventional-otter"
+    folder.mkdir()
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / "conventional.ipynb")
+    subprocess.run(["otter", "assign", "--no-run-tests", "conventional.ipynb", "dist"], cwd=folder, env=tool_env(), check=True, capture_output=True)
+    zip_path = next((folder / "dist" / "autograder").glob("conventional-autograder_*.zip"))
+    out = {}
+    for name, notebook_path in notebooks.items():
+        results = time_otter(zip_path, notebook_path, folder / "out" / name)[2]
+        function = name.split("-")[0]
+        out[name] = next((t.get("output", "") for t in results["tests"] if t["name"] == function), "")
+    return out
+
+
+def conventional_nbgrader(tmp, notebooks):
+    """nbgrader's feedback for each broken notebook under assert-style test cells."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.integrations.nbgrader import CONFIG
+
+    folder = Path(tmp) / "conventional-nbgrader"
+    source = folder / "source" / "backprop"
+    source.mkdir(parents=True)
+    (folder / "nbgrader_config.py").write_text(CONFIG)
+    template = nbformat.read(notebooks[next(iter(notebooks))], as_version=4)
+    cells = []
+    for cell in template.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            function = meta["grade_id"][: -len("_test")]
+            if function in CONVENTIONAL:
+                cell = new_code_cell(CONVENTIONAL[function], metadata={"nbgrader": dict(meta)})
+            else:
+                continue
+        cells.append(cell)
+    source_notebook = new_notebook(cells=cells, metadata=template.metadata)
+    nbformat.write(source_notebook, source / "backprop.ipynb")
+    subprocess.run(["nbgrader", "generate_assignment", "backprop", "--force"], cwd=folder, env=tool_env(), check=True, capture_output=True)
+    out = {}
+    for name, notebook_path in notebooks.items():
+        student = re.sub(r"\W", "_", name)
+        submitted = nbformat.read(notebook_path, as_version=4)
+        kept = [c for c in submitted.cells if not c.metadata.get("nbgrader", {}).get("grade") or c.metadata["nbgrader"]["grade_id"][: -len("_test")] in CONVENTIONAL]
+        submitted.cells = kept
+        target = folder / "submitted" / student / "backprop" / "backprop.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(submitted, target)
+        subprocess.run(["nbgrader", "autograde", "backprop", "--student", student, "--force"], cwd=folder, env=tool_env(), check=True, capture_output=True)
+        subprocess.run(["nbgrader", "generate_feedback", "backprop", "--student", student, "--force"], cwd=folder, env=tool_env(), check=True, capture_output=True)
+        graded = nbformat.read(folder / "autograded" / student / "backprop" / "backprop.ipynb", as_version=4)
+        function = name.split("-")[0]
+        text = ""
+        for cell in graded.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == f"{function}_test":
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.get("traceback", [])))
+        out[name] = text
+    return out
+
+
+def feedback(texts, nbgrader_dir, path, conventional=None):
     lines = ["# The same three mistakes, as each grader reports them", ""]
     lines.append(
-        "Generated by `benchmarks/compare_graders.py`. otter and nbgrader run our exports, whose "
-        "tests call this engine's checks, so their text carries our diagnosis inside their own "
-        "frame; a conventional otter/nbgrader test (`assert np.allclose(student, expected)`) "
-        "shows only `AssertionError` and the test's source line."
+        "Generated by `benchmarks/compare_graders.py`. For each mistake: what our grader prints; "
+        "what otter-grader and nbgrader show with conventional tests (one "
+        "`assert np.allclose(student(...), expected)` per function, as instructors usually "
+        "write them); and what they show running our exports, whose tests call this engine's "
+        "checks, so the same diagnosis appears inside their frame."
     )
     for name in BROKEN:
         function = name.split("-")[0]
@@ -250,15 +345,18 @@ def feedback(texts, nbgrader_dir, path):
         ours = texts[name]["ours"]
         block = re.search(rf"^  FAIL {function} .*?(?=^  (?:ok|FAIL) )", ours, flags=re.S | re.M)
         lines += ["**ours** (`autograder grade --format text`):", "", "```", (block.group(0) if block else ours).rstrip(), "```"]
+        if conventional:
+            lines += ["", "**otter, conventional test** (`results.json`, the question's output):", "", "```", conventional["otter"][name].strip()[:2500], "```"]
+            lines += ["", "**nbgrader, conventional test** (the test cell's error, as in the feedback):", "", "```", conventional["nbgrader"][name].strip()[:2500], "```"]
         otter_tests = {t["name"]: t for t in texts[name]["otter"]["tests"]}
         otter_text = otter_tests.get(function, {}).get("output", "(no output)")
-        lines += ["", "**otter** (`results.json`, the question's output):", "", "```", otter_text.strip()[:2500], "```"]
+        lines += ["", "**otter, our export** (`results.json`, the question's output):", "", "```", otter_text.strip()[:2500], "```"]
         student = re.sub(r"\W", "_", name)
         subprocess.run(["nbgrader", "generate_feedback", "backprop", "--student", student, "--force"], cwd=nbgrader_dir, env=tool_env(), check=True, capture_output=True)
         page = html.unescape((nbgrader_dir / "feedback" / student / "backprop" / "backprop.html").read_text())
         text = re.sub(r"<[^>]+>", "", page)
         found = re.search(rf"{function}: needs work.*?(?=Out\[|\Z)", text, flags=re.S)
-        lines += ["", "**nbgrader** (feedback HTML, the test cell's output):", "", "```", (found.group(0).strip() if found else "(not found)")[:2500], "```"]
+        lines += ["", "**nbgrader, our export** (feedback HTML, the test cell's output):", "", "```", (found.group(0).strip() if found else "(not found)")[:2500], "```"]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(lines) + "\n")
     print(f"Feedback side by side: {path}\n")
@@ -268,16 +366,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--feedback", default=str(ROOT / "docs" / "feedback-comparison.md"))
+    parser.add_argument("--feedback-only", action="store_true", help="skip the timings; write the feedback comparison only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         otter_zip, otter_student = prepare_otter(tmp)
         nbgrader_dir, nbgrader_student = prepare_nbgrader(tmp)
         subs = submissions(tmp, {"otter": otter_student, "nbgrader": nbgrader_student})
-        rows, texts = per_submission(subs, otter_zip, nbgrader_dir, args.runs, tmp)
-        print_times(rows)
-        where_time_goes()
-        finite_differences()
-        feedback(texts, nbgrader_dir, args.feedback)
+        rows, texts = per_submission(subs, otter_zip, nbgrader_dir, 1 if args.feedback_only else args.runs, tmp)
+        if not args.feedback_only:
+            print_times(rows)
+            where_time_goes()
+            finite_differences()
+        broken_otter = {name: subs[name]["otter"] for name in BROKEN}
+        broken_nbgrader = {name: subs[name]["nbgrader"] for name in BROKEN}
+        conventional = {"otter": conventional_otter(tmp, broken_otter), "nbgrader": conventional_nbgrader(tmp, broken_nbgrader)}
+        feedback(texts, nbgrader_dir, args.feedback, conventional)
 
 
 if __name__ == "__main__":
