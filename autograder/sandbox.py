@@ -551,11 +551,13 @@ def _matplotlib_cache():
 
     from .locations import cache_dir
 
-    if importlib.util.find_spec("matplotlib") is None:
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.origin:
         return None
-    from importlib.metadata import version
-
-    folder = cache_dir().parent / f"matplotlib-{version('matplotlib')}"
+    # the installed version, from its dist-info folder (importlib.metadata is slower)
+    installed = sorted(Path(spec.origin).parent.parent.glob("matplotlib-*.dist-info"))
+    version = installed[-1].name[len("matplotlib-") : -len(".dist-info")] if installed else "unknown"
+    folder = cache_dir().parent / f"matplotlib-{version}"
     if not any(folder.glob("fontlist-*.json")):
         folder.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
