@@ -89,3 +89,13 @@ def copy_material(course, data_target, grading_root):
     grading.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(course.solution, grading / "backprop.py")
     shutil.copyfile(course.grading_config, grading / "grading.toml")
+
+
+def python_notebook(cells):
+    """A notebook of ``cells`` for the standard python3 kernel."""
+    from nbformat.v4 import new_notebook
+
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook

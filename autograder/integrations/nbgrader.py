@@ -22,10 +22,10 @@ does not apply; see the README's security model.
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from ..config import load_config
-from .cells import copy_material, guard_with, reference_cells
+from .cells import copy_material, guard_with, python_notebook, reference_cells
 
 CONFIG = '''"""nbgrader settings for the backprop homework (written by `autograder export nbgrader`)."""
 import os
@@ -78,10 +78,7 @@ def source_notebook(course):
             cells.append(
                 new_code_cell(TEST.format(name=name, points=points), metadata=_metadata(f"{name}_test", grade=True, locked=True, points=points))
             )
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    return notebook
+    return python_notebook(cells)
 
 
 def export(course, out_dir):

@@ -24,10 +24,10 @@ included) and patch anything in its kernel. Use ``autograder grade`` where that 
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
 from ..config import load_config
-from .cells import copy_material, reference_cells
+from .cells import copy_material, python_notebook, reference_cells
 
 CONFIG = """# ASSIGNMENT CONFIG
 name: backprop
@@ -76,10 +76,7 @@ def master_notebook(course):
                 new_raw_cell("# END TESTS"),
                 new_raw_cell("# END QUESTION"),
             ]
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    return notebook
+    return python_notebook(cells)
 
 
 def export(course, out_dir):
