@@ -96,6 +96,7 @@ def _mount(source, target, fstype, flags, data=None):
 # output file under one of them just means that folder is not hidden).
 SYSTEM_FOLDERS = {Path(p) for p in ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var")}
 HIDE = "size=1m,mode=0755"  # an empty, read-only-for-others folder in place of a grader's folder
+VISIBLE_TOP_FOLDERS = {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "usr", "var"}
 SCRATCH = "size=256m,mode=1777"  # the worker's own /tmp
 
 
@@ -281,6 +282,11 @@ class Sandbox:
         # the staging folders for the bind mounts live there.
         scratch = [Path(p) for p in ("/tmp", "/var/tmp", "/run/lock") if os.path.isdir(p)]
         wanted = [(p, SCRATCH) for p in scratch] + [(p, HIDE) for p in self.hide]
+        # Everything outside the system's own folders is hidden too (other courses' files, home
+        # folders, /opt, /srv, /mnt, ...): a worker sees the OS, Python and nothing else.
+        for entry in Path("/").iterdir():
+            if entry.is_dir() and not entry.is_symlink() and entry.name not in VISIBLE_TOP_FOLDERS and entry not in scratch:
+                wanted.append((entry, HIDE))
         if self.mode == "userns":
             home = Path.home().resolve()
             if len(home.parts) > 1:  # same uid as the grader: keep the user's files out of reach

@@ -98,3 +98,25 @@ def test_submission_cannot_write_its_own_results(container, reference_source):
     tests = {t["name"]: t for t in data["tests"]}
     assert tests["predict"]["score"] == 0
     assert data["score"] == 100 - tests["predict"]["max_score"]
+
+
+# Lines of the reference's solution blocks (the package's fix messages may quote formulas
+# from the notebook's own text, but never the solution code).
+SOLUTION_LINES = (
+    "out[positive] = 1.0 / (1.0 + np.exp(-Z[positive]))",
+    "grad[index] = (f_plus - f_minus) / (2 * eps)",
+    'dA_prev = dZ @ params[f"W{layer}"].T',
+    "costs.append(cost_n(Y_hat, Y))",
+)
+
+
+def test_the_wheel_can_be_given_to_students(container):
+    """The package holds no solution: only autograder/ and its metadata, no solution text."""
+    root, _ = container
+    wheel = next((root / "source").glob("*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            assert name.startswith(("autograder/", "backprop_autograder-")), name
+            text = archive.read(name).decode("utf-8", errors="replace")
+            for line in SOLUTION_LINES:
+                assert line not in text, (name, line)

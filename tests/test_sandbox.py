@@ -173,3 +173,15 @@ def test_wire_refuses_pickles_and_reads_plain_arrays():
     np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         wire.decode_value({"t": "arr", "i": 0}, [buffer.getvalue()])
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs root or user namespaces")
+def test_only_the_system_and_python_are_visible(worker_for, course):
+    """Other checkouts, other courses, home folders, /opt, /srv: all hidden, not just this course."""
+    code = "import os\ndef f(path):\n    try:\n        return float(len(os.listdir(path)))\n    except OSError:\n        return -1.0\n"
+    w = worker_for(code)
+    for top in Path("/").iterdir():
+        if top.is_dir() and not top.is_symlink() and top.name not in {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "usr", "var", "tmp"}:
+            inside = {Path(*Path(p).resolve().parts[:3]) for p in (sys.prefix, sys.base_prefix) if Path(p).resolve().is_relative_to(top)}
+            assert w.call("f", str(top))[1] == float(len(inside)), top  # empty, but for the way to Python
+    assert w.call("f", "/usr/lib")[1] > 0  # the system itself is there
