@@ -143,6 +143,22 @@ def _userns_allowed():
     return _USERNS_OK
 
 
+def python_folders(executable=None):
+    """The folders a worker must see to start this interpreter: ``sys.prefix``,
+    ``sys.base_prefix`` and the folder of every symlink on the way from the executable to
+    the real binary (Python 3.10's venv links to the python that made it, which may itself
+    be another venv's link)."""
+    folders = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    link = Path(executable or sys.executable)
+    for _ in range(40):  # the kernel's own limit on a chain of links
+        if not link.is_symlink():
+            break
+        link = link.parent / os.readlink(link)
+        folders.add(link.parent.resolve())
+    # a folder inside another one is carried along by it
+    return sorted(f for f in folders if not any(other in f.parents for other in folders))
+
+
 def _not_traversable_ancestor(path):
     """The highest ancestor of ``path`` that others cannot enter, and its child on the way."""
     parts = Path(path).resolve().parts
@@ -276,7 +292,7 @@ class Sandbox:
         The Python installation stays visible wherever it lives (even inside a covered
         folder, or under /tmp). Inner folders are covered first, so that an outer folder's
         kept part carries its covered insides along."""
-        prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+        prefixes = python_folders()
         # Private, empty, writable folders where the world could write: nothing a worker
         # leaves there outlives it or reaches another submission. /dev/shm comes last (below):
         # the staging folders for the bind mounts live there.
@@ -337,7 +353,7 @@ class _Preexec:
         self.plan = plan
         self.staging = staging
         self.nproc = nproc_limit
-        self.prefixes = sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()})
+        self.prefixes = python_folders()
         self.matplotlib = sandbox.matplotlib if sandbox.mode != "none" else None
 
     def __call__(self):

@@ -12,7 +12,7 @@ import pytest
 from conftest import replace_function
 
 from autograder import wire
-from autograder.sandbox import Limits, Sandbox, WorkerGone, WorkerTimeout, isolation_mode
+from autograder.sandbox import Limits, Sandbox, WorkerGone, WorkerTimeout, isolation_mode, python_folders
 
 ISOLATED = isolation_mode() != "none"
 
@@ -87,7 +87,7 @@ def test_grader_folders_are_hidden_from_the_worker(worker_for, course):
     assert w.call("f", str(course.root / "solutions"))[1] == -1.0
     # a fresh /tmp of its own: empty, but for matplotlib's read-only font cache and the way
     # to Python when the venv lives under /tmp
-    on_the_way = 1.0 if Path(sys.prefix).resolve().is_relative_to("/tmp") else 0.0
+    on_the_way = float(len({Path(*f.parts[:3]) for f in python_folders() if f.is_relative_to("/tmp")}))
     assert w.call("f", "/tmp")[1] == on_the_way
     assert w.call("g", str(course.root / "solutions" / "grading.toml"))[1] == 0.0
 
@@ -175,6 +175,23 @@ def test_wire_refuses_pickles_and_reads_plain_arrays():
         wire.decode_value({"t": "arr", "i": 0}, [buffer.getvalue()])
 
 
+def test_python_folders_follow_the_interpreter_links(tmp_path):
+    """A venv made by Python 3.10 from another venv links python -> that venv's python ->
+    the real binary: every folder on the way must stay visible to the worker."""
+    real = Path(sys.executable).resolve()
+    hop = tmp_path / "first-venv" / "bin"
+    hop.mkdir(parents=True)
+    (hop / "python").symlink_to(real)
+    outer = tmp_path / "second-venv" / "bin"
+    outer.mkdir(parents=True)
+    (outer / "python").symlink_to(hop / "python")
+    (outer / "python3").symlink_to("python")
+    folders = python_folders(outer / "python3")
+    assert outer.resolve() in folders and hop.resolve() in folders
+    assert any(f == real.parent or f in real.parent.parents for f in folders)
+    assert not any(a in b.parents for a in folders for b in folders)  # nothing listed twice
+
+
 @pytest.mark.skipif(not ISOLATED, reason="needs root or user namespaces")
 def test_only_the_system_and_python_are_visible(worker_for, course):
     """Other checkouts, other courses, home folders, /opt, /srv: all hidden, not just this course."""
@@ -182,6 +199,6 @@ def test_only_the_system_and_python_are_visible(worker_for, course):
     w = worker_for(code)
     for top in Path("/").iterdir():
         if top.is_dir() and not top.is_symlink() and top.name not in {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "usr", "var", "tmp"}:
-            inside = {Path(*Path(p).resolve().parts[:3]) for p in (sys.prefix, sys.base_prefix) if Path(p).resolve().is_relative_to(top)}
+            inside = {Path(*f.parts[:3]) for f in python_folders() if f.is_relative_to(top)}
             assert w.call("f", str(top))[1] == float(len(inside)), top  # empty, but for the way to Python
     assert w.call("f", "/usr/lib")[1] > 0  # the system itself is there
