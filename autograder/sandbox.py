@@ -8,7 +8,8 @@ inputs), fed its program as source text (worker.py), with:
   a wall-clock limit per request, enforced here with SIGKILL;
 * its own session and process group, stdin/stdout/stderr on /dev/null (prints are captured
   inside the worker, capped), and a minimal environment;
-* when it can (``isolation`` below): a private mount namespace in which the grader's files
+* when it can (``isolation`` below), set up by a launcher process (jail.py) that then
+  execs the worker: a private mount namespace in which the grader's files
   (the course's solutions, this package, results folders, other submissions) are covered
   by empty tmpfs mounts and /tmp is a fresh tmpfs; a network namespace with no interfaces;
   and, when the grader runs as root, an unprivileged uid of its own with no_new_privs.
@@ -21,6 +22,7 @@ Isolation modes, chosen at start-up and reported with every result:
 
 import ctypes
 import fcntl
+import json
 import os
 import resource
 import select
@@ -33,13 +35,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import jail
+from .errors import UserError
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT = 1, 2, 4, 32
-MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS = 38
+
 F_SETPIPE_SZ = 1031
 PIPE_BYTES = 1 << 20
 PR_SET_DUMPABLE = 4
@@ -73,23 +72,8 @@ class WorkerTimeout(RuntimeError):
     pass
 
 
-def _check(result, what):
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-def _mount(source, target, fstype, flags, data=None):
-    _check(
-        _libc.mount(
-            source.encode() if source else None,
-            str(target).encode(),
-            fstype.encode() if fstype else None,
-            ctypes.c_ulong(flags),
-            data.encode() if data else None,
-        ),
-        f"mount {target}",
-    )
+class SandboxError(UserError):
+    """The worker's jail could not be set up: a fault of the machine, never of a submission."""
 
 
 # Folders never covered, whatever a caller asks: the system needs them (a submission or an
@@ -98,20 +82,6 @@ SYSTEM_FOLDERS = {Path(p) for p in ("/", "/bin", "/boot", "/dev", "/etc", "/lib"
 HIDE = "size=1m,mode=0755"  # an empty, read-only-for-others folder in place of a grader's folder
 VISIBLE_TOP_FOLDERS = {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "usr", "var"}
 SCRATCH = "size=256m,mode=1777"  # the worker's own /tmp
-
-
-def _cover(path, keep, staging, options=HIDE):
-    """Cover ``path`` with an empty tmpfs, except for the sub-paths in ``keep``, which are
-    moved back in through bind mounts staged in ``staging`` (empty folders outside every
-    covered path). Recursive binds carry along what was covered inside the kept parts."""
-    staged = []
-    for inner, stage in zip(keep, staging):
-        _mount(str(inner), stage, None, MS_BIND | MS_REC)
-        staged.append((inner, stage))
-    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options)
-    for inner, stage in staged:
-        os.makedirs(inner, exist_ok=True)
-        _mount(str(stage), inner, None, MS_MOVE)
 
 
 def isolation_mode(requested="auto"):
@@ -193,6 +163,7 @@ class Sandbox:
         os.chmod(self.base, 0o700)
         source = (_PACKAGE_DIR / "wire.py").read_text() + "\n" + (_PACKAGE_DIR / "worker.py").read_text()
         self.program = source
+        self.launcher = (_PACKAGE_DIR / "jail.py").read_text()
         self.matplotlib = _matplotlib_cache()
         self.env = self._environment()
         if self.mode != "none":
@@ -268,10 +239,11 @@ class Sandbox:
         nproc_limit = self._process_limit()
         uid = self.uid_base + self._starts % 8 if self.mode == "root" else os.getuid()
         self._starts += 1
-        preexec = _Preexec(self, plan, staging, nproc_limit, uid)
+        setup = self._jail_setup(plan, staging, nproc_limit, uid, reply_w)
+        worker = [sys.executable, "-I", "-c", self.program, str(request_r), str(reply_w), str(self.limits.output_chars)]
         try:
             process = subprocess.Popen(
-                [sys.executable, "-I", "-c", self.program, str(request_r), str(reply_w), str(self.limits.output_chars)],
+                [sys.executable, "-I", "-c", self.launcher, json.dumps(setup), *worker],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -279,12 +251,26 @@ class Sandbox:
                 env=self.env,
                 cwd="/",
                 start_new_session=True,
-                preexec_fn=preexec,
+                preexec_fn=_LimitsPreexec(self.limits),
             )
         finally:
             os.close(request_r)
             os.close(reply_w)
         return WorkerHandle(self, process, request_w, reply_r, staging, uid)
+
+    def _jail_setup(self, plan, staging, nproc_limit, uid, report_fd):
+        """What jail.enter needs, as JSON-ready data (see jail.py)."""
+        return {
+            "mode": self.mode,
+            "plan": [[str(covered), [str(k) for k in keep], options] for covered, keep, options in plan],
+            "staging": [str(s) for s in staging],
+            "matplotlib": str(self.matplotlib) if self.mode != "none" and self.matplotlib else None,
+            "matplotlib_target": WORKER_MPL_DIR,
+            "python": [str(f) for f in python_folders()],
+            "uid": uid,
+            "nproc": nproc_limit,
+            "report_fd": report_fd,
+        }
 
     def _mount_plan(self):
         """(path to cover, sub-paths to keep visible, tmpfs options), in the order applied.
@@ -341,20 +327,13 @@ class Sandbox:
         return count + self.limits.processes
 
 
-class _Preexec:
-    """Runs in the child between fork and exec: limits, namespaces, mounts, then the uid."""
+class _LimitsPreexec:
+    """Runs in the child between fork and exec: resource limits only. The child holds a
+    copy of the grader's memory and stays non-dumpable until it execs the launcher
+    (jail.py), which sets up the namespaces from a clean interpreter."""
 
-    def __init__(self, sandbox, plan, staging, nproc_limit, uid):
-        self.mode = sandbox.mode
-        self.limits = sandbox.limits
-        self.uid = uid
-        self.gid = uid if sandbox.mode == "root" else os.getgid()
-        self.real_uid = os.getuid()
-        self.plan = plan
-        self.staging = staging
-        self.nproc = nproc_limit
-        self.prefixes = python_folders()
-        self.matplotlib = sandbox.matplotlib if sandbox.mode != "none" else None
+    def __init__(self, limits):
+        self.limits = limits
 
     def __call__(self):
         mb = 1024 * 1024
@@ -364,48 +343,6 @@ class _Preexec:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * mb, 64 * mb))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.mode == "root":
-            self._enter_namespaces(CLONE_NEWNS | CLONE_NEWNET)
-        elif self.mode == "userns":
-            gid = os.getgid()
-            self._enter_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)
-            Path("/proc/self/setgroups").write_text("deny")
-            Path("/proc/self/uid_map").write_text(f"{self.real_uid} {self.real_uid} 1")
-            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-        if self.mode != "none":
-            _mount(None, "/", None, MS_REC | MS_PRIVATE)
-            stages = iter(self.staging)
-            shared = None
-            if self.matplotlib:  # staged now: its folder is about to be hidden
-                shared = next(stages)
-                _mount(str(self.matplotlib), shared, None, MS_BIND)
-            for covered, keep, options in self.plan:
-                if shared and covered == Path("/dev/shm"):  # the staging area goes last
-                    self._place_shared(shared)
-                    shared = None
-                _cover(covered, keep, [next(stages) for _ in keep], options)
-            if shared:
-                self._place_shared(shared)
-            for prefix in self.prefixes:  # the Python installation: visible, never writable
-                _mount(str(prefix), prefix, None, MS_BIND | MS_REC)
-                _mount(None, prefix, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
-        if self.mode == "root":
-            os.setgroups([])
-            os.setgid(self.gid)
-            os.setuid(self.uid)
-        resource.setrlimit(resource.RLIMIT_NPROC, (self.nproc, self.nproc))
-        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-        os.chdir("/tmp")
-
-    @staticmethod
-    def _place_shared(stage):
-        os.makedirs(WORKER_MPL_DIR, exist_ok=True)
-        _mount(str(stage), WORKER_MPL_DIR, None, MS_MOVE)
-        _mount(None, WORKER_MPL_DIR, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
-
-    @staticmethod
-    def _enter_namespaces(flags):
-        _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
 class WorkerHandle:
@@ -424,6 +361,13 @@ class WorkerHandle:
 
     def wait_ready(self, deadline):
         header, _ = self._receive(deadline, max_bytes=1 << 16)
+        if header.get("op") == jail.FAILED:  # the grader's problem, not the submission's
+            self.kill()
+            raise SandboxError(
+                f"the sandbox could not be set up (isolation {self.sandbox.mode!r}): {header.get('reason')}. "
+                "See README.md, \"Security model\", for what each isolation mode needs; "
+                "--isolation none grades without namespaces."
+            )
         if header.get("op") != "ready":
             self.kill()
             raise WorkerGone("the worker did not start")
