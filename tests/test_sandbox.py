@@ -12,7 +12,7 @@ import pytest
 from conftest import replace_function
 
 from autograder import wire
-from autograder.sandbox import Limits, Sandbox, WorkerGone, WorkerTimeout, isolation_mode, python_folders
+from autograder.sandbox import Limits, Sandbox, SandboxError, WorkerGone, WorkerTimeout, isolation_mode, python_folders
 
 ISOLATED = isolation_mode() != "none"
 
@@ -173,6 +173,25 @@ def test_wire_refuses_pickles_and_reads_plain_arrays():
     np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         wire.decode_value({"t": "arr", "i": 0}, [buffer.getvalue()])
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs root or user namespaces")
+def test_a_jail_that_cannot_be_set_up_stops_grading_with_its_reason(monkeypatch, tmp_path):
+    """Never a worker with less protection than the mode promises, never a silent zero."""
+    sandbox = Sandbox(Limits())
+    setup = sandbox._jail_setup
+
+    def broken(*args):
+        made = setup(*args)
+        made["plan"].insert(0, [str(tmp_path / "no-such-folder"), [], "size=1m"])
+        return made
+
+    monkeypatch.setattr(sandbox, "_jail_setup", broken)
+    handle = sandbox.start()
+    with pytest.raises(SandboxError, match="could not be set up.*no-such-folder"):
+        handle.wait_ready(time.monotonic() + 30)
+    assert handle.process.wait(timeout=5) == 70
+    sandbox.close()
 
 
 def test_python_folders_follow_the_interpreter_links(tmp_path):
