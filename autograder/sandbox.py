@@ -86,6 +86,12 @@ SCRATCH = "size=256m,mode=1777"  # the worker's own /tmp
 
 def isolation_mode(requested="auto"):
     """Which isolation this machine gives a worker: "root", "userns" or "none"."""
+    if not sys.platform.startswith("linux"):
+        # the limits, the process bookkeeping and the jail all use Linux interfaces
+        raise SandboxError(
+            f"the grader runs submissions on Linux only (this is {sys.platform}); on macOS or "
+            "Windows run it in a Linux container or in WSL"
+        )
     if requested == "none":
         return "none"
     if os.geteuid() == 0:

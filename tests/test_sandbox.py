@@ -194,6 +194,13 @@ def test_a_jail_that_cannot_be_set_up_stops_grading_with_its_reason(monkeypatch,
     sandbox.close()
 
 
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_other_systems_get_a_clear_error_not_a_crash(monkeypatch, platform):
+    monkeypatch.setattr(sys, "platform", platform)
+    with pytest.raises(SandboxError, match=f"Linux only \\(this is {platform}\\).*container or in WSL"):
+        isolation_mode("auto")
+
+
 def test_python_folders_follow_the_interpreter_links(tmp_path):
     """A venv made by Python 3.10 from another venv links python -> that venv's python ->
     the real binary: every folder on the way must stay visible to the worker."""
