@@ -108,7 +108,8 @@ def _place_shared(stage, target):
 
 
 def _report(fd, reason):
-    """Tell the grader why the jail failed, in the wire format (one JSON header, no blobs)."""
+    """Tell the grader why the jail failed, as one frame of wire.py's format (a JSON header,
+    no blobs), written by hand: wire.py imports numpy, which the launcher must not load."""
     header = json.dumps({"op": FAILED, "reason": reason}).encode()
     body = struct.pack(">I", len(header)) + header
     try:

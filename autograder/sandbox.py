@@ -170,6 +170,7 @@ class Sandbox:
         source = (_PACKAGE_DIR / "wire.py").read_text() + "\n" + (_PACKAGE_DIR / "worker.py").read_text()
         self.program = source
         self.launcher = (_PACKAGE_DIR / "jail.py").read_text()
+        self.python = python_folders()  # the interpreter does not move: computed once
         self.matplotlib = _matplotlib_cache()
         self.env = self._environment()
         if self.mode != "none":
@@ -272,7 +273,7 @@ class Sandbox:
             "staging": [str(s) for s in staging],
             "matplotlib": str(self.matplotlib) if self.mode != "none" and self.matplotlib else None,
             "matplotlib_target": WORKER_MPL_DIR,
-            "python": [str(f) for f in python_folders()],
+            "python": [str(f) for f in self.python],
             "uid": uid,
             "nproc": nproc_limit,
             "report_fd": report_fd,
@@ -284,7 +285,7 @@ class Sandbox:
         The Python installation stays visible wherever it lives (even inside a covered
         folder, or under /tmp). Inner folders are covered first, so that an outer folder's
         kept part carries its covered insides along."""
-        prefixes = python_folders()
+        prefixes = self.python
         # Private, empty, writable folders where the world could write: nothing a worker
         # leaves there outlives it or reaches another submission. /dev/shm comes last (below):
         # the staging folders for the bind mounts live there.
