@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 
 def check(path="backprop.ipynb", functions=None, **options):
-    """Run the public checks on a saved submission and print what to fix (see check.py)."""
-    from .check import check as run_check
+    """Run the public checks on a saved submission and print what to fix (see public.py)."""
+    from .public import check as run_check
 
     return run_check(path, functions, **options)

@@ -104,7 +104,7 @@ def cmd_grade(args):
 
 
 def cmd_check(args):
-    from .check import check
+    from .public import check
 
     _submission_path(args.submission)
     results = check(

@@ -170,7 +170,12 @@ class Sandbox:
         source = (_PACKAGE_DIR / "wire.py").read_text() + "\n" + (_PACKAGE_DIR / "worker.py").read_text()
         self.program = source
         self.launcher = (_PACKAGE_DIR / "jail.py").read_text()
-        self.python = python_folders()  # the interpreter does not move: computed once
+        # The interpreter, by a path that still leads to it inside the jail: sys.executable
+        # may pass through a covered folder (`cd solutions && ../.venv/bin/python ...` gives
+        # /course/solutions/../.venv/bin/python). Normalised, not resolved: a venv's python
+        # must keep its own path to find the venv.
+        self.executable = os.path.abspath(sys.executable)
+        self.python = python_folders(self.executable)  # computed once: the interpreter does not move
         self.matplotlib = _matplotlib_cache()
         self.env = self._environment()
         if self.mode != "none":
@@ -247,10 +252,10 @@ class Sandbox:
         uid = self.uid_base + self._starts % 8 if self.mode == "root" else os.getuid()
         self._starts += 1
         setup = self._jail_setup(plan, staging, nproc_limit, uid, reply_w)
-        worker = [sys.executable, "-I", "-c", self.program, str(request_r), str(reply_w), str(self.limits.output_chars)]
+        worker = [self.executable, "-I", "-c", self.program, str(request_r), str(reply_w), str(self.limits.output_chars)]
         try:
             process = subprocess.Popen(
-                [sys.executable, "-I", "-c", self.launcher, json.dumps(setup), *worker],
+                [self.executable, "-I", "-c", self.launcher, json.dumps(setup), *worker],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -1,7 +1,9 @@
 """Is the worker really apart from the grader: other uid, no network, no grader files, limits?"""
 
+import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -199,6 +201,20 @@ def test_other_systems_get_a_clear_error_not_a_crash(monkeypatch, platform):
     monkeypatch.setattr(sys, "platform", platform)
     with pytest.raises(SandboxError, match=f"Linux only \\(this is {platform}\\).*container or in WSL"):
         isolation_mode("auto")
+
+
+def test_grading_works_when_python_was_started_through_a_hidden_folder(tmp_path, course):
+    """`cd solutions && ../.venv/bin/python backprop.py` (the notebook's check cells) makes
+    sys.executable a path through the course folder, which the worker cannot see."""
+    detour = os.path.relpath(sys.executable, tmp_path)  # ../../..: Python keeps it as given
+    check = subprocess.run([detour, "-c", "import sys; print(sys.executable)"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert check.stdout.strip() == os.path.join(str(tmp_path), detour)  # through tmp_path, which the worker cannot see
+    run = subprocess.run(
+        [detour, "-m", "autograder", "grade", str(course.solution), "--format", "json", "--only", "sigmoid"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["score"] == 3
 
 
 def test_python_folders_follow_the_interpreter_links(tmp_path):
