@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import gradcheck as gc
+from . import oracle
 from .structure import Arr, FloatList, Mapping, Scalar, Seq
 
 SMALL_POINTS = (
@@ -34,7 +35,7 @@ GRADIENT_FUNCTIONS = (
     "d_sigmoid", "softmax_jacobian", "d_softmax", "dJ_dZ2", "dJ_dW2", "dJ_db2", "dJ_dX2",
     "dJ_dZ1", "dJ_dW1", "dJ_db1", "backprop", "backward_n",
 )  # fmt: skip
-SENSITIVITY_SCALE = 1.1
+GRADIENT_CHECK_PATCH = ({"name": "backprop", "kind": "grads"}, {"name": "numerical_gradient", "kind": "numgrad"})
 
 
 @dataclass
@@ -49,8 +50,8 @@ class Case:
     context: dict = field(default_factory=dict)  # what the properties and the diagnosis need
     properties: tuple = ()  # names of property checks (see checks.py)
     test_functions: list = field(default_factory=list)  # numerical_gradient's f (see worker.py)
-    aux: list = field(default_factory=list)  # data the worker builds test functions from
-    patch: dict = None  # gradient_check: scale the submission's own backprop
+    patch: list = None  # gradient_check: the submission's functions wrapped through the grader
+    oracle: object = None  # what the grader answers during the call (oracle.py); never sent
     _probes: dict = field(default_factory=dict, repr=False)
 
     def probes(self, path):
@@ -357,17 +358,19 @@ class PlanBuilder:
             x = rng.standard_normal(shape)
             A = rng.standard_normal(shape)
             B = rng.standard_normal(shape)
-            # The worker builds f (a function of no arguments reading x) from A and B.
+            # The worker's f (a function of no arguments reading x) asks the grader for each
+            # value: A and B, and so f's gradient, never leave this process (oracle.py).
             args = [None, x] if eps is None else [None, x, eps]
             used_eps = 1e-5 if eps is None else eps
-            exact = 3.0 * np.cos(3.0 * x) * A + x * B
+            spec = oracle.TestFunction(x=x.copy(), A=A, B=B, eps=used_eps)
+            exact = spec.gradient()
             label = f"x of shape {shape}" + ("" if eps is None else f", eps={eps}")
             case = Case(
                 "numerical_gradient", label, args, Arr(shape, label="x's shape"),
                 dims={}, expected=exact if self.hidden else None,
                 context={"x": x, "A": A, "B": B, "eps": used_eps, "exact": exact, "pass_eps": eps is not None},
-                test_functions=[{"arg": 0, "target": 1, "A": 0, "B": 1}], aux=[A, B],
-                properties=("matches_exact_gradient",),
+                test_functions=[{"arg": 0, "target": 1}], oracle=spec,
+                properties=("matches_exact_gradient", "evaluated_at_x_plus_minus_eps"),
             )  # fmt: skip
             out.append(case)
         return out
@@ -393,20 +396,61 @@ class PlanBuilder:
         return out
 
     def gradient_check(self):
+        """Two cases where backprop is left alone (every error tiny) and two where the grader
+        plants errors (oracle.Planted): one scales numerical_gradient's results (as if the
+        loss were scaled) and some of backprop's gradients (one of them by the same factor,
+        which cancels), one scales some of backprop's gradients only. (The parameters' shapes
+        differ from each other, so the grader tells which one a numerical gradient is for.) The factors come from the seeds and stay in
+        the grader; the worker's backprop and numerical_gradient only pass their results
+        through it, in every case alike."""
         out = []
+        points = []
         for i, dims in enumerate(((4, 5, 3, 4), (3, 4, 6, 3))):
-            p = derive(make_point(f"N={dims[0]}, D={dims[1]}, H={dims[2]}, C={dims[3]}", self.seeds[i] + 303, dims), self.reference, self.rng)
+            points.append(derive(make_point(f"N={dims[0]}, D={dims[1]}, H={dims[2]}, C={dims[3]}", self.seeds[i] + 303, dims), self.reference, self.rng))
+        rng = np.random.default_rng((*self.seeds, 303))
+
+        def factor():
+            low = rng.uniform(0.5, 0.8)
+            return float(low if rng.random() < 0.5 else 1.0 / low)
+
+        def gradients(p):
+            """The mean cross-entropy's gradients at p: the reference's backprop in hidden plans,
+            else central differences entry by entry."""
+            if self.hidden:
+                result = self.reference.backprop(*_copy([p.X, p.Y, p.W1, p.b1, p.W2, p.b2]))
+                return {k: np.asarray(result[k], dtype=np.float64) for k in oracle.PARAMETERS}
+            params = {"W1": p.W1.copy(), "b1": p.b1.copy(), "W2": p.W2.copy(), "b2": p.b2.copy()}
+
+            def loss():
+                return gc.mean_cross_entropy(gc.logistic(p.X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"], p.Y)
+
+            return {k: gc.probe(loss, v, 0, exact_limit=v.size).numeric.reshape(v.shape) for k, v in params.items()}
+
+        true = [gradients(p) for p in points]
+
+        loss = factor()
+        keys = list(rng.permutation(oracle.PARAMETERS))
+        # keys[0]'s factor cancels the loss's; the others differ from it by a factor in
+        # [0.5, 0.8] or [1.25, 2], so their errors are at least 0.11
+        both = {keys[0]: loss, keys[1]: loss * factor(), keys[2]: loss * factor()}
+        alone = {str(k): factor() for k in rng.permutation(oracle.PARAMETERS)[: int(rng.integers(1, 4))]}
+        plans = (
+            (points[0], oracle.Planted(1.0, {}, true[0]), ""),
+            (points[1], oracle.Planted(1.0, {}, true[1]), ""),
+            (points[0], oracle.Planted(loss, {str(k): v for k, v in both.items()}, true[0]), ", with planted errors"),
+            (points[1], oracle.Planted(1.0, alone, true[1]), ", with other planted errors"),
+        )
+        expect = Mapping(tuple((k, Scalar("a relative error")) for k in oracle.PARAMETERS))
+        for p, planted, suffix in plans:
+            where = Point(p.label + suffix, p.seed, p.X, p.Y, p.W1, p.b1, p.W2, p.b2, p.dims)
+            properties = ("detects_wrong_backprop" if planted.planted else "all_small", "performed_gradient_check")
             args = [p.X, p.Y, p.W1, p.b1, p.W2, p.b2]
-            expect = Mapping(tuple((k, Scalar("a relative error")) for k in ("W1", "b1", "W2", "b2")))
-            out.append(self.case("gradient_check", p, args, expect, properties=("all_small",), context={"point": p}))
-            if i == 0:
-                out.append(
-                    self.case(
-                        "gradient_check", Point(p.label + ", with your backprop scaled by 1.1", p.seed, p.X, p.Y, p.W1, p.b1, p.W2, p.b2, p.dims),
-                        args, expect, properties=("detects_wrong_backprop",), context={"point": p},
-                        patch={"name": "backprop", "scale": SENSITIVITY_SCALE},
-                    )  # fmt: skip
-                )
+            out.append(
+                self.case(
+                    "gradient_check", where, args, expect, properties=properties, context={"point": p},
+                    patch=list(GRADIENT_CHECK_PATCH), oracle=planted,
+                )  # fmt: skip
+            )
         return out
 
     # -- Part 4 ---------------------------------------------------------------------------

@@ -20,11 +20,31 @@ CHECKS = (
     "signature", "returns", "type", "shape", "dtype", "finite", "inputs_unchanged", "value",
     "finite_differences", "properties",
 )  # fmt: skip
+# How a right test case's credit is split among its checks; a case that is not right (a
+# value-type check failed) earns 0 whatever these say (grader.case_credit).
 DEFAULT_WEIGHTS = {
     "signature": 0.05, "returns": 0.10, "type": 0.05, "shape": 0.10, "dtype": 0.05, "finite": 0.05,
     "inputs_unchanged": 0.10, "value": 0.30, "finite_differences": 0.15, "properties": 0.10,
 }  # fmt: skip
 PUBLIC_SEEDS = (11, 12, 13)
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's words
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who sees each result on Gradescope: labels the exporters copy, nothing more.
+
+    ``summary`` is the top-level output, ``tests`` every function's test unless ``functions``
+    names it; ``otter_show_hidden`` is otter's ``show_hidden`` (the hidden tests' results,
+    which carry the diagnosis, shown once grades are published)."""
+
+    summary: str = "visible"
+    tests: str = "visible"
+    functions: tuple = ()  # (function name, visibility) pairs overriding ``tests``
+    otter_show_hidden: bool = True
+
+    def of(self, function):
+        return dict(self.functions).get(function, self.tests)
 
 
 class ConfigError(UserError, ValueError):
@@ -40,6 +60,7 @@ class GradingConfig:
     tolerance: float = 1e-6
     limits: Limits = Limits()
     functions: tuple = contract.NAMES
+    visibility: Visibility = Visibility()
 
     @property
     def max_score(self):
@@ -92,11 +113,57 @@ def load_config(path):
         raise ConfigError(f"{path} [hidden]: seeds must be a list of at least three integers")
 
     limits_table = data.get("limits", {})
-    known = set(Limits.__dataclass_fields__)
+    known = set(Limits.__dataclass_fields__) - set(SANDBOX_KEYS)
     bad = [k for k in limits_table if k not in known]
     if bad:
         raise ConfigError(f"{path} [limits]: unknown settings {bad}; known: {sorted(known)}")
-    limits = Limits(**limits_table)
+    limits = Limits(**limits_table, **_sandbox(path, data.get("sandbox", {})))
 
     tolerance = float(data.get("tolerance", {}).get("relative_error", 1e-6))
-    return GradingConfig(mode="hidden", seeds=seeds, points=points, weights=weights, tolerance=tolerance, limits=limits)
+    visibility = _visibility(path, data.get("visibility", {}))
+    return GradingConfig(
+        mode="hidden", seeds=seeds, points=points, weights=weights, tolerance=tolerance, limits=limits, visibility=visibility
+    )
+
+
+SANDBOX_KEYS = ("require_isolation", "uid_first", "uid_count")
+
+
+def _sandbox(path, table):
+    """The [sandbox] table: ``require_isolation`` (the weakest mode grading may run in:
+    "root", "userns", "uid" or "none") and the dedicated uids' range (``uid_first``,
+    ``uid_count``); see sandbox.UidLease. Carried in Limits, which every Sandbox receives."""
+    from .sandbox import LADDER
+
+    bad = [k for k in table if k not in SANDBOX_KEYS]
+    if bad:
+        raise ConfigError(f"{path} [sandbox]: unknown settings {bad}; known: {list(SANDBOX_KEYS)}")
+    if table.get("require_isolation", "none") not in LADDER:
+        raise ConfigError(f"{path} [sandbox]: require_isolation must be one of {', '.join(LADDER)}")
+    for key in ("uid_first", "uid_count"):
+        if key in table and not (isinstance(table[key], int) and not isinstance(table[key], bool) and table[key] > 0):
+            raise ConfigError(f"{path} [sandbox]: {key} must be a positive integer")
+    first, count = table.get("uid_first", Limits.uid_first), table.get("uid_count", Limits.uid_count)
+    if first < 1000 or first + count > 2**31 - 1:
+        raise ConfigError(f"{path} [sandbox]: uids {first} to {first + count - 1} must lie between 1000 and 2**31 - 1")
+    return dict(table)
+
+
+def _visibility(path, table):
+    """The [visibility] table: ``summary``, ``tests``, ``otter_show_hidden`` and one key per
+    function to override ``tests``."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: visibility must be a table ([visibility])")
+    table = dict(table)
+    show_hidden = table.pop("otter_show_hidden", True)
+    if not isinstance(show_hidden, bool):
+        raise ConfigError(f"{path} [visibility]: otter_show_hidden must be true or false, not {show_hidden!r}")
+    for key, value in table.items():
+        if key not in ("summary", "tests") and key not in contract.BY_NAME:
+            raise ConfigError(f"{path} [visibility]: unknown key {key!r}; keys are summary, tests, otter_show_hidden and the function names")
+        if value not in VISIBILITIES:
+            raise ConfigError(f"{path} [visibility]: {key} = {value!r}; use one of {', '.join(VISIBILITIES)}")
+    functions = tuple((name, table[name]) for name in contract.NAMES if name in table)
+    return Visibility(
+        summary=table.get("summary", "visible"), tests=table.get("tests", "visible"), functions=functions, otter_show_hidden=show_hidden
+    )

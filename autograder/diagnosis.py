@@ -10,6 +10,12 @@ The expected value is the reference's (hidden grading) or, for small arrays in t
 checks, the finite-difference gradient. Mistakes that need to re-run a computation with one
 step done wrong do so by calling the reference with that one helper swapped (hidden grading
 only); this module contains no gradient formula of its own beyond sigmoid' = s(1 - s).
+
+The specific catalogue (one function's known mistakes) is tried first; generic diagnoses
+that hold for any array result come after it, so a specific name wins: all zeros, a
+constant factor the grader can name (2, 1/2, -1, N, 1/N, C, 1/C, a ratio of two sizes, or
+any factor, printed), a sum or mean over the wrong axis (or over an axis the result keeps),
+one value per row where their mean is needed, a size-1 axis dropped, a transpose.
 """
 
 import contextlib
@@ -17,9 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import contract
 from . import gradcheck as gc
 from .checks import changed_entries
-from .structure import Arr, flatten
+from .structure import Arr, Scalar, flatten
 
 MATCH = 1e-6  # how closely a submission must equal a rebuilt mistake (hidden grading)
 MATCH_FD = 2e-5  # the same, against a finite-difference gradient (public checks)
@@ -59,7 +66,7 @@ def _close(got, candidate, expected, tight, distinct=DISTINCT):
     candidate = np.asarray(candidate, dtype=np.float64)
     if not np.all(np.isfinite(candidate)):
         return False
-    if gc.relative_error(got, candidate) > tight:
+    if not gc.relative_error(got, candidate) <= tight:  # NaN: cannot decide, so no match
         return False
     return expected is None or gc.relative_error(candidate, expected) > distinct
 
@@ -87,13 +94,16 @@ def diagnose(case, outcome, verdicts, leaves, mode, reference=None):
     if first.check == "returns":
         return _from_exception(case, outcome, first)
     if first.check == "type":
-        return None  # the type check already names returns_list / returns_none
+        # the type check already names returns_list / returns_none; an array where one float
+        # is needed may be one value per row (or per class) that still needs reducing
+        return None if first.mistake else _from_unreduced(case, outcome, mode)
     if first.check == "shape":
-        return _from_shape(case, leaves)
+        expected, tight = _expected_leaves(case, mode, reference)
+        return _from_shape(case, leaves, expected, tight) or _generic_shape(case, leaves, expected, tight)
     if first.check == "dtype":
         return None  # already tagged wrong_dtype with its fix
     if first.check == "finite":
-        return _from_non_finite(case)
+        return _from_non_finite(case, leaves)
     expected, tight = _expected_leaves(case, mode, reference)
     found = None
     if first.check == "inputs_unchanged":
@@ -141,14 +151,24 @@ def _from_exception(case, outcome, verdict):
 # --- shapes -------------------------------------------------------------------------------
 
 
-def _from_shape(case, leaves):
-    for path, template, value in leaves:
+def _first_misshapen(leaves):
+    for path, template, value in leaves or ():
+        if isinstance(template, Arr) and value.shape != tuple(template.shape):
+            return path, template, value
+    return None
+
+
+def _from_shape(case, leaves, expected=None, tight=MATCH):
+    """Specific mistakes told by the shape of a misshapen part of the result."""
+    for path, template, value in leaves or ():
         if not isinstance(template, Arr) or value.shape == tuple(template.shape):
             continue
         want, got = tuple(template.shape), value.shape
         N = case.dims.get("N")
         bias_key = case.function in BIAS_FUNCTIONS or path.startswith("['b") or "['b" in path
-        if len(want) == 2 and want[0] == 1 and got == (want[1],):
+        # (C,) for (1, C) is a dropped axis only for a bias; elsewhere the 1 is N = 1, and a
+        # result reduced over its rows looks the same there (the generic checks decide)
+        if bias_key and len(want) == 2 and want[0] == 1 and got == (want[1],):
             return Diagnosis(
                 "bias_keepdims",
                 f"a bias gradient keeps its row shape (1, {want[1]}); summing dropped the axis",
@@ -161,7 +181,9 @@ def _from_shape(case, leaves):
                 f"the bias is added to every one of the N rows, so its gradient adds up the N rows of dZ{axis_note}",
                 "sum over the rows: np.sum(dZ, axis=0, keepdims=True)",
             )
-        if len(want) == 2 and got == want[::-1] and want[0] != want[1]:
+        correct = (expected or {}).get(path)
+        transposed_value = correct is None or _close(np.asarray(value, dtype=np.float64).T, correct, None, tight)
+        if len(want) == 2 and got == want[::-1] and want[0] != want[1] and transposed_value:
             return Diagnosis(
                 "transposed",
                 "the result is transposed (or one of the operands was)",
@@ -176,6 +198,188 @@ def _from_shape(case, leaves):
                 )
         if case.function == "predict" and got == (want[0], 1):
             return Diagnosis("predict_column", "the labels came back as an (N, 1) column", "return a flat (N,) array, e.g. labels[:, 0] or labels.ravel()")
+    return None
+
+
+# --- generic: shapes that a reduction, a dropped axis or one value per row explain --------
+
+
+def _float(value):
+    """A finite float64 array, or None."""
+    array = gc.as_float64(value)
+    if array is None or not np.all(np.isfinite(array)):
+        return None
+    return array
+
+
+def _sizes(case):
+    """The named sizes of a case (N, D, H, C); N and C from the labels when the case has none."""
+    dims = {letter: int(size) for letter, size in case.dims.items()}
+    Y = case.context.get("Y")
+    if isinstance(Y, np.ndarray) and Y.ndim == 2:
+        dims.setdefault("N", Y.shape[0])
+        dims.setdefault("C", Y.shape[1])
+    return dims
+
+
+def _axis_text(axis, shape, dims):
+    """ "axis 0 (the rows, N = 7)", "axis 1 (size 4 = C)", "all axes"."""
+    if axis is None:
+        return "all axes"
+    size = shape[axis]
+    letters = [letter for letter, value in dims.items() if value == size]
+    if axis == 0 and len(shape) == 2 and letters == ["N"]:
+        return f"axis 0 (the rows, N = {size})"
+    named = f" = {letters[0]}" if len(letters) == 1 else ""
+    return f"axis {axis} (size {size}{named})"
+
+
+def _where(path):
+    return "" if not path else f" ({'result' + path if path.startswith('[') else path})"
+
+
+def _significant(candidate, reference):
+    """The candidate is not just rounding noise of a reduction that cancels (rows of Y_hat - Y
+    sum to 0): its largest entry is not negligible next to the reference's."""
+    top = float(np.max(np.abs(reference))) if np.size(reference) else 0.0
+    return top > 0 and np.size(candidate) > 0 and float(np.max(np.abs(candidate))) > 1e-6 * top
+
+
+def _reductions(array, unit_axes=True):
+    """(operation name, axis, keepdims, result) for every sum and mean of ``array``
+    (``unit_axes=False``: none over an axis of size 1, which only drops the axis)."""
+    axes = [None] + list(range(array.ndim))
+    for name, op in (("sum", np.sum), ("mean", np.mean)):
+        for axis in axes:
+            for keep in (False, True):
+                if not unit_axes and axis is not None and array.shape[axis] < 2:
+                    continue
+                yield name, axis, keep, op(array, axis=axis, keepdims=keep)
+
+
+_KEEP_ROWS_FIX = {
+    "dJ_dZ2": "keep one row per example: dJ/dZ2 = (Y_hat - Y) / N has shape (N, C); the mean over the batch is the division by N, not a mean over axis 0",
+}
+
+
+def _generic_shape(case, leaves, expected, tight):
+    found = _first_misshapen(leaves)
+    if not found:
+        return None
+    path, template, value = found
+    want = expected.get(path)
+    if want is None or template.dtype != "float64" or not np.any(want):
+        return None
+    got = _float(value)
+    if got is None:
+        return None
+    where = _where(path)
+    dims = _sizes(case)
+    N = dims.get("N")
+
+    # a size-1 axis dropped (or added); with N = 1 a result reduced over its one row looks
+    # the same as one whose row axis was dropped, so nothing is said there
+    if got.size == want.size and [d for d in got.shape if d != 1] == [d for d in want.shape if d != 1]:
+        if _close(got.reshape(want.shape), want, None, tight):
+            if N == 1 and (got.shape == (1, *want.shape) or (want.ndim and want.shape[0] == 1 and got.shape == want.shape[1:])):
+                return None
+            if got.ndim < want.ndim:
+                return Diagnosis(
+                    "keepdims",
+                    f"the result{where} has the right values but shape {got.shape}: the size-1 axis of {want.shape} was dropped (a sum, mean or max without keepdims=True, or an index like [:, 0])",
+                    f"keep the axis: keepdims=True in the reduction, or reshape the result to {want.shape}",
+                )
+            return Diagnosis(
+                "keepdims",
+                f"the result{where} has the right values but shape {got.shape}: it has an extra size-1 axis",
+                f"drop the extra axis: return shape {want.shape} (e.g. without keepdims=True, or with reshape)",
+            )
+        return None
+
+    # one value per row where their mean (or sum) is the result
+    if N and N > 1 and got.ndim >= 1 and got.shape[0] == N:
+        for keep in (False, True):
+            mean = got.mean(axis=0, keepdims=keep)
+            if mean.shape == want.shape and _close(mean, want, None, tight):
+                return Diagnosis(
+                    "missing_mean",
+                    f"the result{where} has one entry per row (shape {got.shape}) and their mean over the N = {N} rows is the correct value: the mean over the batch is missing",
+                    f"average over the rows (axis 0) so the result has shape {want.shape}",
+                )
+            total = got.sum(axis=0, keepdims=keep)
+            if total.shape == want.shape and _close(total, want, None, tight):
+                return Diagnosis(
+                    "wrong_axis",
+                    f"the result{where} has one entry per row (shape {got.shape}) and their sum over the N = {N} rows is the correct value: the sum over axis 0 is missing",
+                    f"add up the rows (a sum over axis 0) so the result has shape {want.shape}",
+                )
+
+    # an argument reduced over the wrong axis
+    params = contract.spec(case.function).params if case.function in contract.NAMES else ()
+    for index, argument in enumerate(case.args):
+        if not isinstance(argument, np.ndarray) or argument.dtype.kind != "f" or argument.size < 2:
+            continue
+        reductions = list(_reductions(argument))
+        right = [(op, axis) for op, axis, keep, r in reductions if r.shape == want.shape and _close(r, want, None, tight)]
+        if not right:
+            continue
+        name = params[index] if index < len(params) else f"argument {index + 1}"
+        right_op, right_axis = right[0]
+        wrong = []  # with a size-1 axis (N = 1) several reductions give the same values
+        for op, axis, keep, candidate in reductions:
+            if axis != right_axis and candidate.shape == got.shape and _significant(candidate, want) and _close(got, candidate, None, tight):
+                text = f"the {op} of {name} over {_axis_text(axis, argument.shape, dims)}"
+                if text not in wrong:
+                    wrong.append(text)
+        if wrong:
+            return Diagnosis(
+                "wrong_axis",
+                f"the result{where} is {' or '.join(wrong)}; the {right_op} over {_axis_text(right_axis, argument.shape, dims)} is needed",
+                f"reduce {name} over {_axis_text(right_axis, argument.shape, dims)} only, so the result has shape {want.shape}",
+            )
+
+    # the correct result reduced over an axis it must keep
+    for op, axis, keep, candidate in _reductions(want, unit_axes=False):
+        if candidate.shape == got.shape and _significant(candidate, want) and _close(got, candidate, None, tight):
+            kept = _axis_text(axis, want.shape, dims)
+            how = "summed" if op == "sum" else "averaged"
+            return Diagnosis(
+                "wrong_axis",
+                f"the result{where} is the correct one {how} over {kept}, an axis the result keeps",
+                _KEEP_ROWS_FIX.get(case.function) if axis == 0 and case.function in _KEEP_ROWS_FIX else f"remove the sum or mean over {kept}: the result has shape {want.shape}",
+            )
+    return None
+
+
+def _from_unreduced(case, outcome, mode):
+    """An array where one float is needed: one loss per row whose mean is the loss, or a loss
+    reduced over one axis only (hidden grading, where the correct value is known)."""
+    value = outcome.value
+    if mode != "hidden" or case.expected is None or not isinstance(case.expect, Scalar):
+        return None
+    if not isinstance(value, np.ndarray) or value.size < 2:
+        return None
+    got = _float(value)
+    want = _float(case.expected)
+    if got is None or want is None or want.size != 1 or not np.any(want):
+        return None
+
+    def same(number):
+        return gc.relative_error(np.array([number]), want.reshape(1)) <= MATCH
+
+    N = _sizes(case).get("N")
+    if N and N > 1 and got.shape in ((N,), (N, 1)) and same(got.mean()):
+        return Diagnosis(
+            "missing_mean",
+            f"one value per row came back (shape {got.shape}): the mean of those N = {N} values is the result, and that mean is missing",
+            "average the per-row values over the N rows and return that one number, e.g. float(np.mean(per_row))",
+        )
+    if "Y" in case.context and same(got.sum()):
+        return Diagnosis(
+            "wrong_axis",
+            f"an array of shape {got.shape} came back whose entries add up to the correct loss: it was reduced over one axis only",
+            "reduce over both axes so one float comes back: the loss sums over the classes and averages over the N rows",
+        )
     return None
 
 
@@ -196,17 +400,14 @@ _ZERO_CASE = (
 )
 
 
-def _from_non_finite(case):
+def _from_non_finite(case, leaves=None):
     if _both_zero(case):
         return Diagnosis(*_ZERO_CASE)
     if not case.context.get("extreme"):
         return None
     if case.function == "softmax":
-        return Diagnosis(
-            "unstable_softmax",
-            "exp() of a logit near 1000 overflows to inf, and inf / inf is nan",
-            "subtract each row's maximum before exponentiating: Z - Z.max(axis=1, keepdims=True)",
-        )
+        values = {p: v for p, _, v in leaves or ()}
+        return Diagnosis("unstable_softmax", *_softmax_breakdown(case.context["Z"], values.get("")))
     if case.function in ("sigmoid", "d_sigmoid"):
         return Diagnosis(
             "unstable_sigmoid",
@@ -214,6 +415,38 @@ def _from_non_finite(case):
             "use 1 / (1 + exp(-z)) for z >= 0 and exp(z) / (1 + exp(z)) for z < 0, so exp never sees a large positive number",
         )
     return None
+
+
+def _softmax_breakdown(Z, S):
+    """(explanation, fix) for a softmax with nan rows, telling overflow (inf / inf) from
+    underflow (0 / 0) by which entries of each bad row are not finite: 0 / 0 makes a whole
+    row nan; inf / inf only the entries whose exp overflowed (the others become 0)."""
+    over = under = unclear = False
+    Z = np.asarray(Z, dtype=np.float64)
+    S = np.asarray(S) if S is not None else None
+    if S is None or S.shape != Z.shape or S.ndim != 2 or S.dtype.kind not in "fc":
+        unclear = True
+    else:
+        for z, s in zip(Z, S):
+            bad = ~np.isfinite(s)
+            if not bad.any():
+                continue
+            if not bad.all() or z.min() > 700:
+                over = True
+            elif z.max() < -700:
+                under = True
+            else:
+                unclear = True
+    fix = "subtract each row's own maximum before exponentiating: Z - Z.max(axis=1, keepdims=True)"
+    if under:
+        fix += "; then every row has an exp(0) = 1, so its sum is at least 1 (the whole array's maximum does not do this)"
+    if unclear or not (over or under):
+        return "exp() of logits near +-1000 overflows to inf or underflows to 0, and inf / inf or 0 / 0 is nan", fix
+    if over and under:
+        return "exp() overflows to inf for logits near +1000 (inf / inf is nan), and in a row whose logits are all near -1000 every exp() underflows to 0 (0 / 0 is nan)", fix
+    if under:
+        return "in a row whose logits are all near -1000 every exp() underflows to 0, and 0 / 0 is nan", fix
+    return "exp() of a logit near 1000 overflows to inf, and inf / inf is nan", fix
 
 
 # --- inputs changed -----------------------------------------------------------------------
@@ -389,15 +622,62 @@ def _from_values(case, leaves, expected, tight, mode, reference):
         for mistake, explanation, fix, candidate in _specific_variants(case, path, want, reference):
             if _close(got, candidate, want, tight, distinct):
                 return Diagnosis(mistake, explanation, fix)
+        templates = {p: t for p, t, _ in leaves}
+        if isinstance(templates.get(path), Arr) and templates[path].dtype != "float64":
+            return None  # labels: none of the generic diagnoses below applies
         if want is None:
-            return None
+            return _zeros_against_differences(case, path, got)
         return _generic(case, path, got, want, tight)
     return None
 
 
+# --- generic: values that a constant factor, a transpose or zeros explain -----------------
+
+
+def _zeros_against_differences(case, path, got):
+    """Public checks of a large gradient: no exact finite-difference value to compare with,
+    but an all-zero result that finite differences contradict is all zeros all the same."""
+    if got.size == 0 or np.any(got) or path not in case.fd:
+        return None
+    if not gc.compare(case.probes(path), got) > 0.5:
+        return None
+    return Diagnosis(*_all_zeros(_where(path)))
+
+
+def _all_zeros(where):
+    return (
+        "all_zeros",
+        f"every entry of the result{where} is 0, and the correct one is not",
+        "check that the computed values reach the returned array: a result created with np.zeros and returned before it is filled, a loop that never runs, or a factor that is 0 (such as an integer division 1 // N)",
+    )
+
+
+def _factor_names(case):
+    """(value, name) of the sizes a factor may be named after: N = 7, 1/C = 1/4, N/C = 7/4."""
+    dims = {letter: size for letter, size in _sizes(case).items() if size > 1}
+    names = []
+    for letter, size in dims.items():
+        names.append((float(size), f"{letter} = {size}"))
+        names.append((1.0 / size, f"1/{letter} = 1/{size}"))
+    for top, a in dims.items():
+        for bottom, b in dims.items():
+            if top != bottom and a != b:
+                names.append((a / b, f"{top}/{bottom} = {a}/{b}"))
+    return names
+
+
+def _named(c, names):
+    return [name for value, name in names if abs(c - value) <= 1e-5 * abs(value)]
+
+
+LOSS_FUNCTIONS = ("cross_entropy", "cost_n")
+
+
 def _generic(case, path, got, want, tight):
-    where = "" if not path else f" ({'result' + path if path.startswith('[') else path})"
+    where = _where(path)
     N = case.dims.get("N")
+    if got.size and not np.any(got) and np.any(want):
+        return Diagnosis(*_all_zeros(where))
     if got.ndim == 2 and got.shape == want.shape and got.shape[0] == got.shape[1]:
         if _close(got, want.T, want, tight):
             return Diagnosis("transposed", f"the result{where} is the transpose of the correct one", f"check which operand takes .T. {SHAPE_RECIPES.get(case.function, '')}".strip())
@@ -409,17 +689,30 @@ def _generic(case, path, got, want, tight):
     if _close(got, -want, want, tight):
         return Diagnosis("sign_flipped", f"the result{where} has the right size but the opposite sign", "check the order of a subtraction (Y_hat - Y, not Y - Y_hat) and the minus sign of the loss")
     # A single number is always some constant times another, so for small results only
-    # constants with a known cause count.
+    # constants with a known cause count; larger ones also get any factor, printed.
     for c, cause in ((1 / np.log(10), "np.log10 was used where the natural log np.log is needed"),
-                     (1 / np.log(2), "np.log2 was used where the natural log np.log is needed"),
-                     (2.0, "the result is twice the correct one"), (0.5, "the result is half the correct one")):  # fmt: skip
+                     (1 / np.log(2), "np.log2 was used where the natural log np.log is needed")):  # fmt: skip
         if _close(got, c * want, want, tight):
-            return Diagnosis("scaled_by_constant", f"{cause}{where}", "look for a stray constant factor (a 2 or 1/2, the base of a logarithm)")
+            return Diagnosis("scaled_by_constant", f"{cause}{where}", "use the natural logarithm np.log")
     denominator = float(np.sum(want * want))
-    if denominator > 0 and want.size >= 3:
-        c = float(np.sum(got * want) / denominator)
-        if abs(c) > 1e-12 and abs(c - 1) > 1e-3 and _close(got, c * want, want, tight):
-            return Diagnosis("scaled_by_constant", f"the result{where} is the correct one times {c:.4g}", "look for a stray constant factor (a 2 or 1/2, a learning rate, an extra division)")
+    if not denominator > 0:
+        return None
+    c = float(np.sum(got * want) / denominator)
+    if not (abs(c) > 1e-12 and abs(c - 1) > 1e-3 and _close(got, c * want, want, tight)):
+        return None
+    sizes = _factor_names(case)
+    names = _named(c, [(2.0, "2"), (0.5, "1/2")] + sizes)
+    C = _sizes(case).get("C")
+    if case.function in LOSS_FUNCTIONS and C and C > 1 and _named(c, [(1.0 / C, "1/C")]):
+        return Diagnosis(
+            "scaled_by_constant",
+            f"the loss is the correct one divided by C = {C}: it was averaged over the C classes too (np.mean of the (N, C) array divides by N * C)",
+            "sum over the classes and divide by N only: -np.sum(Y * np.log(Y_hat)) / N",
+        )
+    if names:
+        return Diagnosis("scaled_by_constant", f"the result{where} is {c:.4g} times the correct one: a factor {' or '.join(names)}?", "look for that stray factor: a division or multiplication by the wrong size, an extra 2 or 1/2")
+    if want.size >= 3:
+        return Diagnosis("scaled_by_constant", f"the result{where} is {c:.4g} times the correct one", "look for a stray constant factor (a learning rate, an extra division or multiplication)")
     return None
 
 
@@ -458,7 +751,7 @@ def _from_properties(case, leaves, expected, tight):
                 return Diagnosis("jacobian_diagonal_only", "only the diagonal s_i(1 - s_i) is filled in; the off-diagonal entries -s_i s_j are missing", "every output depends on every logit: J = np.diag(s) - np.outer(s, s)")
     if f == "initialize_parameters":
         return _init_mistake(case, values)
-    if _both_zero(case):
+    if _both_zero(case) and np.any(values.get("", 0.0)):  # 0.0 is the right answer there
         return Diagnosis(*_ZERO_CASE)
     return None
 

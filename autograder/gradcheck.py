@@ -103,14 +103,41 @@ class Probes:
         return np.array(values)
 
 
+def as_float64(value):
+    """``value`` as a float64 array, or None when it has no float value (an integer too
+    large for a float, such as 10**400, a string, an object)."""
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":  # strings, objects (10**400 in a list), complex
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            return array.astype(np.float64)
+    except (OverflowError, TypeError, ValueError):
+        return None
+
+
 def relative_error(a, b):
-    """norm(a - b) / (norm(a) + norm(b)) over the flattened arrays; 0.0 when both are 0."""
-    a = np.ravel(np.asarray(a, dtype=np.float64))
-    b = np.ravel(np.asarray(b, dtype=np.float64))
-    denominator = np.linalg.norm(a) + np.linalg.norm(b)
-    if denominator == 0.0:
+    """norm(a - b) / (norm(a) + norm(b)) over the flattened arrays; 0.0 when both are 0.
+
+    Both arrays are divided by their largest magnitude first, so finite inputs never
+    overflow (1e300 against 1e300) or vanish (1e-300, subnormals). NaN when the error cannot
+    be computed: a NaN or infinite entry, a value with no float form, sizes that differ.
+    A check written ``not error <= tolerance`` therefore fails on it.
+    """
+    a, b = as_float64(a), as_float64(b)
+    if a is None or b is None:
+        return float("nan")
+    a, b = np.ravel(a), np.ravel(b)
+    if a.size != b.size or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("nan")
+    if a.size == 0:
         return 0.0
-    return float(np.linalg.norm(a - b) / denominator)
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    if scale == 0.0:
+        return 0.0
+    a, b = a / scale, b / scale
+    error = float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
+    return error if np.isfinite(error) else float("nan")
 
 
 def random_directions(shape, rng, count=DIRECTIONS):
@@ -194,5 +221,14 @@ def jacobian_probe(f, z, eps=EPS):
 
 
 def compare(probes, gradient):
-    """Relative error between a submitted gradient and the finite differences."""
-    return relative_error(probes.project(gradient), probes.numeric)
+    """Relative error between a submitted gradient and the finite differences; NaN when it
+    cannot be computed (see relative_error). The gradient is scaled by its largest magnitude
+    before it is projected, so a finite gradient never overflows a projection."""
+    gradient = as_float64(gradient)
+    if gradient is None or gradient.shape != tuple(probes.shape) or not np.all(np.isfinite(gradient)):
+        return float("nan")
+    numeric = np.asarray(probes.numeric, dtype=np.float64)
+    scale = float(np.max(np.abs(gradient))) if gradient.size else 0.0
+    if scale == 0.0:
+        return relative_error(probes.project(gradient), numeric)
+    return relative_error(probes.project(gradient / scale), numeric / scale)

@@ -16,25 +16,22 @@ import time
 
 import numpy as np
 
-from . import contract, plancache, wire
+from . import contract, oracle, plancache, wire
 from .cases import PlanBuilder
-from .checks import CallOutcome, applicable, evaluate
+from .checks import VALUE_CHECKS, CallOutcome, evaluate, hide_numbers, shape_sizes, unjudged
 from .diagnosis import diagnose
-from .results import CheckScore, Finding, FunctionResult, Results
-from .sandbox import Sandbox, WorkerGone, WorkerTimeout
+from .results import MAX_ITEMS, CheckScore, Finding, FunctionResult, Results
+from .sandbox import MID_CALL, Sandbox, WorkerGone, WorkerTimeout
+from .structure import scalar_value
 from .submission import SubmissionError, read_submission
 
-CALLEES = {
-    "backprop": ("forward", "dJ_dZ2", "dJ_dW2", "dJ_db2", "dJ_dX2", "dJ_dZ1", "dJ_dW1", "dJ_db1", "sigmoid", "d_sigmoid", "softmax"),
-    "gradient_check": ("backprop", "numerical_gradient", "relative_error", "forward", "cross_entropy"),
-    "fit": ("initialize_parameters", "forward_n", "cost_n", "backward_n", "update"),
-    "predict": ("forward_n",),
-    "forward": ("sigmoid", "softmax"),
-    "forward_n": ("sigmoid", "softmax"),
-    "backward_n": ("d_sigmoid",),
-}
 MAX_FINDINGS = 4
 MAX_OUTPUT = 2000
+# The largest reply to a call the grader reads (a correct one here is under 2 MB). Up to two
+# replies are alive at once (one checked while the next arrives) and a diagnosis may copy
+# one: 3 x 48 MB on top of the grader's own ~100 MB keeps it under 300 MB.
+MAX_REPLY_BYTES = 48 << 20
+MAX_LISTED = MAX_ITEMS - 1  # skipped statements and problems listed in a report (the rest counted)
 MB = 1 << 20
 
 
@@ -135,7 +132,7 @@ class Grader:
         finally:
             if session.worker is not None:
                 session.worker.stop()
-        _cross_reference(functions)
+        _cross_reference(functions, parsed.calls)
         score = round(sum(f.score for f in functions), 4)
         return Results(
             submission=name,
@@ -176,7 +173,7 @@ class _Session:
         self.parsed = parsed
         self.deadline = deadline
         self.restart_problem = None
-        self.inflight = None  # (case, deadline) of a request sent ahead (see prefetch)
+        self.inflight = None  # the case whose request was sent ahead (see prefetch)
         self.unit_results = []  # one dict per kept statement: ok / exception / timed out
         self.good_units = []  # statements that ran cleanly, replayed after a restart
 
@@ -253,58 +250,94 @@ class _Session:
         if case is None or self.worker is None or self.inflight is not None or time.monotonic() >= self.deadline:
             return
         header, blobs = _request(case, self.config.limits)
-        deadline = time.monotonic() + self.config.limits.call_seconds
         try:
-            self.worker.send(header, blobs, deadline)
+            self.worker.send(header, blobs, time.monotonic() + self.config.limits.call_seconds)
         except (WorkerGone, WorkerTimeout):
             return  # call() will find the worker gone and say so
-        self.inflight = (case, deadline)
+        self.inflight = case
 
     def drain(self):
         """Collect and drop a reply nobody asked for (a prefetched case that was not needed)."""
         if self.inflight is not None:
-            case, _ = self.inflight
-            self.call(case)
+            self.call(self.inflight)
 
     def call(self, case):
         limits = self.config.limits
-        if self.inflight is not None and self.inflight[0] is not case:
+        if self.inflight is not None and self.inflight is not case:
             self.drain()
         if self.worker is None:
             self.inflight = None
             return CallOutcome("skipped", reason=self.restart_problem or "the worker is not running")
-        now = time.monotonic()
         if self.inflight is not None:
-            per_call = self.inflight[1]
             self.inflight = None
         else:
-            if now >= self.deadline:
+            if time.monotonic() >= self.deadline:
                 return CallOutcome("skipped", reason=f"the submission's total time limit ({limits.total_seconds:g} s) ran out")
             header, blobs = _request(case, limits)
-            per_call = now + limits.call_seconds
             try:
-                self.worker.send(header, blobs, min(per_call, self.deadline))
+                self.worker.send(header, blobs, min(time.monotonic() + limits.call_seconds, self.deadline))
             except WorkerTimeout:
                 self._restart()
                 return CallOutcome("timeout", reason=f"{limits.call_seconds:g} s per call")
             except WorkerGone as err:
                 self._restart()
                 return CallOutcome("died", reason=err.reason)
+        session = oracle.Session(case.oracle) if case.oracle is not None else None
         try:
-            reply, reply_blobs = self.worker.receive(deadline=min(per_call, self.deadline), max_bytes=4 * limits.result_mb * MB + 64 * MB)
-        except WorkerTimeout:
-            total = time.monotonic() >= self.deadline - 1e-3 and per_call > self.deadline
+            reply, reply_blobs = self._collect(session)
+        except WorkerTimeout as err:
+            total = bool(err.args) and err.args[0] == "total"
             reason = f"the submission's total limit of {limits.total_seconds:g} s" if total else f"{limits.call_seconds:g} s per call"
             self._restart()
             return CallOutcome("timeout", reason=reason)
         except WorkerGone as err:
             self._restart()
             return CallOutcome("died", reason=err.reason)
+        except oracle.OracleError as err:
+            self._restart()
+            return CallOutcome("died", reason=f"the worker's requests to the grader did not follow the protocol ({err})")
         try:
-            return _read_call_reply(reply, reply_blobs, limits)
+            outcome = _read_call_reply(reply, reply_blobs, limits, len(case.args))
         except (wire.WireError, ValueError, KeyError, TypeError, AttributeError, OverflowError) as err:
             self._restart()
             return CallOutcome("died", reason=f"the worker's reply did not follow the protocol ({type(err).__name__})")
+        outcome.evidence = session.evidence if session is not None else None
+        return outcome
+
+    def _collect(self, session):
+        """Wait for the reply to the call in progress, answering the oracle requests it makes
+        (``session``; None: it may make none). Returns (reply, blobs).
+
+        The time limit measures the student's code: ``call_seconds`` runs from the moment this
+        process sees the worker's "started" frame, which the worker sends right before calling
+        the function, not from when the request was sent (a request sent ahead, see prefetch,
+        may wait while this process checks the previous result). Until "started" arrives the
+        worker gets ``call_seconds`` from now; the total limit bounds everything."""
+        limits = self.config.limits
+        max_bytes = min(limits.result_mb * MB + 16 * MB, MAX_REPLY_BYTES)
+
+        def until(start):
+            return min(start + limits.call_seconds, self.deadline)
+
+        wait_until = until(time.monotonic())
+        started = None
+        while True:
+            try:
+                header, blobs = self.worker.receive_in_call(wait_until, max_bytes)
+            except WorkerTimeout:
+                raise WorkerTimeout("total" if wait_until >= self.deadline else "call") from None
+            op = header.get("op")
+            if op == "started" and started is None:
+                started = time.monotonic()
+                wait_until = until(started)
+            elif op == "oracle" and started is not None and session is not None:
+                answer, answer_blobs = session.handle(header, blobs)
+                self.worker.answer(answer, answer_blobs, wait_until)
+            elif op in MID_CALL:
+                self.worker.kill()
+                raise WorkerGone(f"the worker sent an unexpected {op!r} frame during a call")
+            else:
+                return header, blobs
 
     def grade_function(self, name, cases, info, following=None):
         return grade_cases(name, cases, info, self.call, self.config, self.grader.reference, self.prefetch, following)
@@ -331,6 +364,7 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
         findings.append(Finding("signature", "", wrong_default, "wrong_default", "use the contract's default values"))
         mistakes.append("wrong_default")
     outputs, warnings = [], []
+    credits = []  # the share of the points each case earns (case_credit)
     seen_messages = set()
     seconds = 0.0
     stop_reason = None
@@ -342,15 +376,21 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
             if prefetch is not None and outcome.status in ("ok", "raised") and not _not_implemented(outcome):
                 prefetch(cases[index + 1] if index + 1 < len(cases) else following)
         seconds += outcome.seconds
-        names = applicable(case, mode)
-        verdicts, leaves = evaluate(case, outcome, mode, config.tolerance, spec.params)
+        try:
+            verdicts, leaves = evaluate(case, outcome, mode, config.tolerance, spec.params)
+        except Exception as err:  # noqa: BLE001 - one result the checks cannot read fails its case, not the grading
+            verdicts, leaves = unjudged(case, mode, err), None
         for verdict in verdicts:
             passed, total = tallies.get(verdict.check, (0, 0))
             tallies[verdict.check] = (passed + (verdict.status == "pass"), total + 1)
+        credits.append(case_credit(verdicts, not wrong_default, config.weights))
         failed = [v for v in verdicts if v.status == "fail"]
         if failed:
             first = failed[0]
-            found = diagnose(case, outcome, verdicts, leaves, mode, reference)
+            try:
+                found = diagnose(case, outcome, verdicts, leaves, mode, reference)
+            except Exception:  # noqa: BLE001 - a diagnosis that fails names nothing; the case has failed already
+                found = None
             mistake = found.mistake if found else first.mistake
             message = first.message
             if found:
@@ -368,19 +408,21 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
                     mistakes.append(later.mistake)
                     if len(findings) < MAX_FINDINGS:
                         findings.append(Finding(later.check, case.label, later.message, later.mistake, later.fix))
-        if _not_implemented(outcome):
+        if _not_implemented(outcome) and not _in_a_callee(outcome, name):  # a stub it calls may not be reached by every case
             stop_reason = "the function is not implemented"
         elif outcome.status in ("timeout", "died"):
             stop_reason = f"an earlier case {'timed out' if outcome.status == 'timeout' else 'ended the worker'}"
         if outcome.output_chars:
             outputs.append((case.label, outcome.output, outcome.output_chars))
         for w in outcome.warnings:
-            text = f"{w.get('category')}: {w.get('message')}"
+            message = w.get("message")
+            if mode == "hidden":  # a warning may quote hidden inputs or values computed from them
+                message = hide_numbers(str(message), shape_sizes(case))
+            text = f"{w.get('category')}: {message}"
             if text not in warnings and len(warnings) < 3:
                 warnings.append(text)
 
-    # A function that never returned earns nothing, whatever its signature looks like.
-    score = _score(points, tallies, config.weights) if tallies.get("returns", (0, 0))[0] else 0.0
+    score = _score(points, credits)
     checks = [CheckScore(check, passed, total, config.weights.get(check, 0.0)) for check, (passed, total) in tallies.items()]
     summary = "all checks passed" if not findings else findings[0].message
     return FunctionResult(
@@ -401,18 +443,18 @@ def _clean_exception(data):
         return {"type": "?", "message": "", "where": None}
     where = data.get("where")
     if isinstance(where, dict) and type(where.get("line")) is int:
-        where = {"line": where["line"], "function": _text(where.get("function"), 100), "text": _text(where.get("text"), 200)}
+        where = {"line": min(max(where["line"], 0), 10**9), "function": _text(where.get("function"), 100), "text": _text(where.get("text"), 200)}
     else:
         where = None
     return {"type": _text(data.get("type"), 100), "message": _text(data.get("message"), 500), "where": where}
 
 
 def _clean_unit(data, output_chars):
-    if not isinstance(data, dict):
-        raise ValueError("bad unit outcome")
+    if not isinstance(data, dict):  # the worker is replaced, as for any broken reply
+        raise WorkerGone("the worker's reply did not follow the protocol (a statement's outcome is not an object)")
     out = {"ok": data.get("ok") is True, "output": _text(data.get("output"), output_chars)}
     count = data.get("output_chars")
-    out["output_chars"] = count if type(count) is int and count >= 0 else 0
+    out["output_chars"] = min(count, 10**12) if type(count) is int and count >= 0 else 0
     if not out["ok"]:
         out["exception"] = _clean_exception(data.get("exception"))
     return out
@@ -440,29 +482,55 @@ def _clean_functions(data):
     return out
 
 
-def _read_call_reply(reply, blobs, limits):
+def _read_call_reply(reply, blobs, limits, arg_count):
     if reply.get("op") != "called" or reply.get("status") not in ("ok", "raised"):
         raise ValueError("not a call reply")
     value = wire.decode_value(reply["result"], blobs)
-    after = reply.get("args_after", [])
-    if not isinstance(after, list):
-        raise ValueError("bad arguments")
     warnings = reply.get("warnings", [])
     if not isinstance(warnings, list):
         raise ValueError("bad warnings")
     seconds, count = reply.get("seconds", 0.0), reply.get("output_chars", 0)
     return CallOutcome(
-        status=reply["status"], value=value, args_after=[wire.decode_value(a, blobs) for a in after],
+        status=reply["status"], value=value, args_after=_args_after(reply.get("args_after"), blobs, arg_count),
         exception=_clean_exception(reply.get("exception")) if reply["status"] == "raised" else None,
         output=_text(reply.get("output", ""), limits.output_chars),
-        output_chars=count if type(count) is int and count >= 0 else 0,
+        output_chars=_clamped(count, 0, MAX_COUNT, int),
         warnings=[{"category": _text(w.get("category"), 100), "message": _text(w.get("message"), 200)} for w in warnings[:5] if isinstance(w, dict)],
-        seconds=float(seconds) if type(seconds) in (int, float) and seconds == seconds else 0.0,
+        seconds=_clamped(seconds, 0.0, limits.call_seconds, float),
     )  # fmt: skip
+
+
+MAX_COUNT = 10**12  # a count the worker reports (characters printed) is kept within this
+
+
+def _args_after(data, blobs, arg_count):
+    """The arguments as the worker reports them after the call, or None (which fails the
+    inputs_unchanged check) when the report is missing, of the wrong length or malformed:
+    a report the submission's process could have shaped earns nothing by default."""
+    if not isinstance(data, list) or len(data) != arg_count:
+        return None
+    try:
+        return [wire.decode_value(a, blobs) for a in data]
+    except (wire.WireError, ValueError, KeyError, TypeError, AttributeError, OverflowError, IndexError):
+        return None
+
+
+def _clamped(value, low, high, kind):
+    """A number the worker reported, as ``kind`` within [low, high]; low if it is not a
+    finite number."""
+    if type(value) not in (int, float) or value != value or value in (float("inf"), float("-inf")):
+        return kind(low)
+    return kind(min(max(value, low), high))
 
 
 def _not_implemented(outcome):
     return outcome.status == "raised" and (outcome.exception or {}).get("type") == "NotImplementedError"
+
+
+def _in_a_callee(outcome, function):
+    """Whether the exception was raised in another function than ``function`` (one it calls)."""
+    where = (outcome.exception or {}).get("where") or {}
+    return where.get("function") not in (None, function, "<module>")
 
 
 def _request(case, limits):
@@ -470,9 +538,8 @@ def _request(case, limits):
     if cached is None:
         blobs = []
         args = [wire.encode_value(a, blobs, 1 << 40) for a in case.args]
-        aux = [wire.encode_value(a, blobs, 1 << 40) for a in case.aux]
         header = {
-            "op": "call", "fn": case.function, "args": args, "aux": aux, "functions": case.test_functions,
+            "op": "call", "fn": case.function, "args": args, "functions": case.test_functions,
             "patch": case.patch, "max_bytes": limits.result_mb * MB,
         }  # fmt: skip
         cached = (header, blobs)
@@ -509,17 +576,35 @@ def _default_problem(spec, info):
         theirs = params[index]
         value = theirs.get("value")
         wanted = spec.defaults[name]
-        if theirs.get("default") and value is not None and abs(float(value) - float(wanted)) > 1e-12 * max(1.0, abs(wanted)):
+        if theirs.get("default") and value is not None and not abs(scalar_value(value) - float(wanted)) <= 1e-12 * max(1.0, abs(wanted)):
             return f"the default of {theirs['name']} is {value!r}; the contract's is {wanted!r}"
     return None
 
 
-def _score(points, tallies, weights):
-    total_weight = sum(weights.get(check, 0.0) for check in tallies)
-    if total_weight <= 0:
+def case_credit(verdicts, signature_ok, weights):
+    """The share of a function's points one test case earns: points follow correct values.
+
+    A case is right when it returned and every value-type check that applies to it passes
+    (checks.VALUE_CHECKS: the value, the finite differences, the properties). A case that is
+    not right earns 0, whatever its shape and dtype. A right case earns the weights of the
+    checks it passes, the signature included, divided by the weights of the checks that
+    apply to it: a right value computed by changing the inputs in place loses only the
+    inputs_unchanged share. A case with no value-type check at all (only in the public
+    checks) is judged by its other checks alone.
+    """
+    status = {v.check: v.status for v in verdicts}
+    if status.get("returns") != "pass" or any(status[c] != "pass" for c in VALUE_CHECKS if c in status):
         return 0.0
-    earned = sum(weights.get(check, 0.0) * passed / total for check, (passed, total) in tallies.items() if total)
-    return round(points * earned / total_weight, 4)
+    passed = dict({c: s == "pass" for c, s in status.items()}, signature=signature_ok)
+    total = sum(weights.get(c, 0.0) for c in passed)
+    if not total > 0:
+        return 1.0
+    return sum(weights.get(c, 0.0) for c, ok in passed.items() if ok) / total
+
+
+def _score(points, credits):
+    """Points times the mean credit of the function's cases (0 for no case)."""
+    return round(points * sum(credits) / len(credits), 4) if credits else 0.0
 
 
 def _output_text(outputs, mode):
@@ -535,16 +620,25 @@ def _output_text(outputs, mode):
 
 
 def _load_report(parsed, unit_results, mode):
+    # Lists are built no longer than the report keeps them (results.MAX_ITEMS): a submission
+    # of 100,000 skipped statements costs one count, not 100,000 lines (the counts say how many).
     report = {
         "kept": len(parsed.units),
-        "skipped": [f"{label}: {reason}" for label, reason in parsed.skipped],
-        "problems": [f"{label}: {message}" for label, message in parsed.problems],
+        "skipped": [f"{label}: {reason}" for label, reason in parsed.skipped[:MAX_LISTED]],
+        "problems": [f"{label}: {message}" for label, message in parsed.problems[:MAX_LISTED]],
         "main_blocks": parsed.main_blocks,
     }
+    if len(parsed.skipped) > MAX_LISTED:
+        report["skipped"].append(f"... and {len(parsed.skipped) - MAX_LISTED:,} more")
+        report["skipped_count"] = len(parsed.skipped)
+    failed = len(parsed.problems)
     printed = 0
     for unit, outcome in zip(parsed.units, unit_results or []):
         printed += int(outcome.get("output_chars", 0))
         if outcome.get("ok"):
+            continue
+        failed += 1
+        if len(report["problems"]) >= MAX_LISTED:
             continue
         exc = outcome.get("exception") or {}
         if outcome.get("timeout") or outcome.get("died"):
@@ -555,21 +649,42 @@ def _load_report(parsed, unit_results, mode):
             if where and where.get("text"):
                 text += f" at `{where['text']}`"
         report["problems"].append(text)
+    if failed > MAX_LISTED:
+        report["problems"].append(f"... and {failed - MAX_LISTED:,} more")
+        report["problems_count"] = failed
     if printed:
         report["printed_chars"] = printed
     return report
 
 
-def _cross_reference(functions):
+def _cross_reference(functions, calls):
+    """Tell each failing function which graded functions it uses, directly or through the
+    submission's own helpers, lambdas and classes (``calls``: the call graph derived from
+    the submission's syntax tree, see submission.CallGraph), fail their own checks.
+
+    A message only: the grader never runs reference code inside the student's worker (that
+    would hand the reference to the submission), so a function keeps the points its checks
+    gave it; the contract's whole-network functions lose points when a step they call is
+    wrong, as the contract says."""
     by_name = {f.name: f for f in functions}
     for f in functions:
-        callees = CALLEES.get(f.name)
-        if not callees or f.passed:
+        if f.passed:
             continue
-        broken = [c for c in callees if c in by_name and not by_name[c].passed]
-        if broken:
-            message = f"{f.name} calls {', '.join(broken)}, which fail{'s' if len(broken) == 1 else ''} {'its' if len(broken) == 1 else 'their'} own checks: fix {'it' if len(broken) == 1 else 'them'} first"
-            f.findings.append(Finding("calls", "", message))
+        reached = calls.reaches(f.name)
+        broken = [g.name for g in functions if g.name in reached and not g.passed]
+        if not broken:
+            continue
+        named = []
+        for callee in broken[:4]:
+            helpers = calls.route(f.name, callee)[1:-1]
+            through = f" (through {' and '.join(helpers)})" if helpers and not any(h in by_name for h in helpers) else ""
+            named.append(f"{callee}{through}")
+        if len(broken) > 4:
+            named.append(f"{len(broken) - 4} more")
+        listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        one = len(broken) == 1
+        message = f"{f.name} calls your {listed}, which fail{'s' if one else ''} {'its' if one else 'their'} own checks: fix {'it' if one else 'them'} first"
+        f.findings.append(Finding("calls", "", message))
 
 
 def grade_file(path, config, reference=None, hide=(), isolation="auto", sandbox=None, spare=None):

@@ -22,7 +22,7 @@ import time
 import warnings
 from pathlib import Path
 
-from . import contract, wire
+from . import contract, oracle, wire
 from .checks import CallOutcome
 from .config import load_config, public_config
 from .course import Course
@@ -70,10 +70,12 @@ def _call_in_process(function, namespace, case, seconds):
     blobs = []
     encoded = [wire.encode_value(a, blobs, 1 << 40) for a in case.args]
     args = [wire.decode_value(a, blobs) for a in encoded]
-    aux = [wire.decode_value(wire.encode_value(a, blobs, 1 << 40), blobs) for a in case.aux]
+    # the oracle is asked directly here, with the same bounds and log as through the sandbox
+    session = oracle.Session(case.oracle) if case.oracle is not None else None
+    ask = session.ask if session is not None else _no_oracle
     for spec in case.test_functions:
-        args[spec["arg"]] = make_test_function(spec, args, aux)
-    restore = apply_patch(namespace, case.patch) if case.patch else None
+        args[spec["arg"]] = make_test_function(spec, args, ask)
+    restore = apply_patch(namespace, case.patch, ask) if case.patch else None
     stream = CappedText(20_000)
     timer = _Timer(seconds)
     status, result, exception = "ok", None, None
@@ -84,12 +86,14 @@ def _call_in_process(function, namespace, case, seconds):
             with timer:
                 try:
                     result = function(*args)
-                except _CallTimeout:
+                except (_CallTimeout, oracle.OracleError):
                     raise
                 except Exception as err:  # noqa: BLE001 - the student's exception is reported
                     status, exception = "raised", describe_exception(err, _is_student, _line)
     except _CallTimeout:
         return CallOutcome("timeout", reason=f"{seconds:g} s per call")
+    except oracle.OracleError as err:
+        return CallOutcome("died", reason=f"its requests to the grader did not follow the protocol ({err})")
     finally:
         if restore is not None:
             restore()
@@ -102,8 +106,12 @@ def _call_in_process(function, namespace, case, seconds):
         args_after=[wire.decode_value(a, out_blobs) for a in after], exception=exception,
         output=stream.text(), output_chars=stream.total,
         warnings=[{"category": w.category.__name__, "message": str(w.message)[:200]} for w in caught[:5]],
-        seconds=seconds_used,
+        seconds=seconds_used, evidence=session.evidence if session is not None else None,
     )  # fmt: skip
+
+
+def _no_oracle(kind, value):
+    raise oracle.OracleError("this case takes no oracle requests")
 
 
 class _Timer:

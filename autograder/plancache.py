@@ -19,7 +19,7 @@ from .atomic import write_bytes_atomic
 from .gradcheck import Probes, random_directions
 from .locations import cache_dir  # noqa: F401 - part of this module's interface
 
-_ENGINE_FILES = ("cases.py", "gradcheck.py", "structure.py", "contract.py", "wire.py", "plancache.py")
+_ENGINE_FILES = ("cases.py", "oracle.py", "gradcheck.py", "structure.py", "contract.py", "wire.py", "plancache.py")
 FORMAT = 1
 
 

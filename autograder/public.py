@@ -10,6 +10,7 @@ From a terminal: ``autograder check backprop.py``. From a notebook cell (after s
 import sys
 
 from .config import public_config
+from .errors import UserError
 from .grader import grade_file
 
 
@@ -25,7 +26,14 @@ def check(path="backprop.ipynb", functions=None, quiet=False, isolation="auto", 
         config = config.only(functions)
     if limits:
         config = config.with_limits(**limits)
-    results = grade_file(path, config, reference=None, isolation=isolation)
+    try:
+        results = grade_file(path, config, reference=None, isolation=isolation)
+    except UserError:
+        raise  # bad input (a missing file, an unsupported system): said as it is
+    except Exception as err:  # noqa: BLE001 - the last resort: a report naming the failure, score 0
+        from .guard import describe, failed_results
+
+        results = failed_results(path, describe(err), config)
     if not quiet:
         from .exporters.text import render
 

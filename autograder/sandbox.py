@@ -11,13 +11,20 @@ inputs), fed its program as source text (worker.py), with:
 * when it can (``isolation`` below), set up by a launcher process (jail.py) that then
   execs the worker: a private mount namespace in which the grader's files
   (the course's solutions, this package, results folders, other submissions) are covered
-  by empty tmpfs mounts and /tmp is a fresh tmpfs; a network namespace with no interfaces;
-  and, when the grader runs as root, an unprivileged uid of its own with no_new_privs.
+  by empty tmpfs mounts, /tmp and /dev/shm are fresh tmpfs and /run and /var are empty; a
+  network namespace with no interfaces; an IPC namespace; a pid namespace whose pid 1 is
+  the worker (everything it starts dies with it); and, when the grader runs as root, an
+  unprivileged uid of its own (see UidLease) with no_new_privs and a cgroup bounding its
+  memory and processes as a whole.
 
-Isolation modes, chosen at start-up and reported with every result:
-    "root"    grader is root: namespaces + a dedicated uid (full protection)
+Isolation modes, the strongest the machine allows, chosen at start-up and reported with
+every result (LADDER, strongest first):
+    "root"    grader is root and may make namespaces: namespaces + a dedicated uid + cgroup
     "userns"  grader is not root but the kernel allows user namespaces: namespaces, same uid
-    "none"    neither: limits and a separate process only (see README, "Security model")
+    "uid"     grader is root but namespaces are refused (a container without CAP_SYS_ADMIN):
+              a dedicated uid, no_new_privs, limits, cgroup where possible, a private
+              working folder; the grader's files must be readable by root only
+    "none"    none of these: limits and a separate process only (see README, "Security model")
 """
 
 import ctypes
@@ -49,7 +56,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one worker. Times in seconds."""
+    """Resource limits of one worker, and the sandbox's settings from grading.toml's
+    [sandbox] table (which every Sandbox receives along with the limits). Times in seconds."""
 
     call_seconds: float = 3.0  # wall time of one call of a student function
     import_seconds: float = 5.0  # wall time of one kept top-level statement of the submission
@@ -58,6 +66,10 @@ class Limits:
     output_chars: int = 20_000  # printed characters kept per call (the rest is counted)
     result_mb: int = 64  # largest array a function may return
     processes: int = 16  # processes and threads the worker may start (dedicated uid)
+    # [sandbox] in grading.toml (see config.py):
+    require_isolation: str = "none"  # the weakest isolation mode grading may run in (LADDER)
+    uid_first: int = 2_100_000_000  # dedicated worker uids: uid_first .. uid_first + uid_count - 1
+    uid_count: int = 65_536
 
 
 class WorkerGone(RuntimeError):
@@ -76,6 +88,29 @@ class SandboxError(UserError):
     """The worker's jail could not be set up: a fault of the machine, never of a submission."""
 
 
+class IsolationTooWeak(SandboxError):
+    """The machine gives less isolation than the instructor required (``require_isolation``)."""
+
+    def __init__(self, mode, required):
+        super().__init__(
+            f"this machine grades with isolation {mode!r} but {required!r} or stronger is required "
+            f"(--require-isolation / [sandbox] require_isolation); nothing was graded. "
+            "See README.md, \"Security model\", for what each mode needs."
+        )
+        self.mode = mode
+        self.required = required
+
+
+# Isolation modes, strongest first. "userns" ranks above "uid": it hides the grader's files
+# and the network, where "uid" relies on file permissions and leaves the network open.
+LADDER = ("root", "userns", "uid", "none")
+
+
+def at_least(mode, required):
+    """Is ``mode`` as strong as ``required`` (both from LADDER)?"""
+    return LADDER.index(mode) <= LADDER.index(required)
+
+
 # Folders never covered, whatever a caller asks: the system needs them (a submission or an
 # output file under one of them just means that folder is not hidden).
 SYSTEM_FOLDERS = {Path(p) for p in ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var")}
@@ -85,7 +120,8 @@ SCRATCH = "size=256m,mode=1777"  # the worker's own /tmp
 
 
 def isolation_mode(requested="auto"):
-    """Which isolation this machine gives a worker: "root", "userns" or "none"."""
+    """Which isolation this machine gives a worker: the strongest of LADDER it allows
+    ("auto"), or ``requested`` itself when it is available (else RuntimeError)."""
     if not sys.platform.startswith("linux"):
         # the limits, the process bookkeeping and the jail all use Linux interfaces
         raise SandboxError(
@@ -94,29 +130,63 @@ def isolation_mode(requested="auto"):
         )
     if requested == "none":
         return "none"
-    if os.geteuid() == 0:
-        return "root"
-    if Path("/proc/self/ns/user").exists() and _userns_allowed():
-        return "userns"
-    if requested in ("root", "userns"):
-        raise RuntimeError(f"isolation {requested!r} is not available on this machine")
-    return "none"
+    available = _available_modes()
+    if requested == "auto":
+        return available[0]
+    if requested not in available:
+        raise SandboxError(f"isolation {requested!r} is not available on this machine (available: {', '.join(available)})")
+    return requested
 
 
-_USERNS_OK = None
+_AVAILABLE = None
 
 
-def _userns_allowed():
-    global _USERNS_OK
-    if _USERNS_OK is None:
+def _available_modes():
+    """The modes of LADDER this machine allows, strongest first ("none" always)."""
+    global _AVAILABLE
+    if _AVAILABLE is None:
+        modes = []
+        if os.geteuid() == 0:
+            if _namespaces_allowed(jail.NAMESPACES):
+                modes.append("root")
+            if _python_usable_by_others():
+                modes.append("uid")
+        elif Path("/proc/self/ns/user").exists() and _namespaces_allowed(jail.CLONE_NEWUSER | jail.NAMESPACES):
+            modes.append("userns")
+        _AVAILABLE = tuple(modes) + ("none",)
+    return _AVAILABLE
+
+
+def _namespaces_allowed(flags):
+    """Does the kernel let this process make these namespaces? Asked with the very call the
+    launcher makes (unshare(2)), in a forked child, so the probe cannot disagree with the
+    jail: no CAP_SYS_ADMIN (Docker's default), a seccomp filter, a kernel without them."""
+    pid = os.fork()
+    if pid == 0:
         try:
-            probe = subprocess.run(
-                ["unshare", "-U", "-m", "-n", "true"], capture_output=True, timeout=5, check=False
-            )
-            _USERNS_OK = probe.returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            _USERNS_OK = False
-    return _USERNS_OK
+            os._exit(0 if _libc.unshare(ctypes.c_int(flags)) == 0 else 1)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def _python_usable_by_others():
+    """Can an unprivileged uid of its own start this interpreter ("uid" mode has no mounts
+    to put it back the way "root" mode does)?"""
+    return all(readable_by_others(folder) for folder in python_folders())
+
+
+def readable_by_others(path):
+    """Could a uid with no rights of its own read ``path`` (every folder on the way searchable)?"""
+    try:
+        path = Path(path).resolve()
+        on_the_way = [p for p in path.parents if p != path]
+        if not all(p.stat().st_mode & 0o001 for p in on_the_way):
+            return False
+        return bool(path.stat().st_mode & 0o004)
+    except OSError:
+        return False
 
 
 def python_folders(executable=None):
@@ -151,17 +221,22 @@ def protect_grader_process():
 
 
 class Sandbox:
-    """Starts workers. One Sandbox per grading process; ``slot`` tells batch workers apart."""
+    """Starts workers. One Sandbox per grading process (``slot``, a batch process's number, is
+    kept for callers; uids are told apart by UidLease, across processes)."""
 
     def __init__(self, limits=Limits(), hide=(), isolation="auto", slot=0):
         self.limits = limits
         self.mode = isolation_mode(isolation)
+        if not at_least(self.mode, limits.require_isolation):
+            raise IsolationTooWeak(self.mode, limits.require_isolation)
         self.hide = self._hidden_paths(hide)
-        # root mode: every worker gets a uid of its own (a spare started ahead of time must
-        # survive the sweep that ends the previous worker), from a range unique to this process
-        self.uid_base = 200_000 + ((os.getpid() * 64 + slot * 8) % 4_000_000)
-        self.uid = self.uid_base if self.mode == "root" else os.getuid()
-        self._starts = 0
+        # root and uid modes: every worker gets a uid of its own, never one a live worker of
+        # any grading process holds (see UidLease); kept here so tests can look for leftovers
+        self.uids_used = set()
+        self.cgroups = _cgroup_parents() if self.mode in ("root", "uid") else []
+        # uid mode has no mounts: the grader's files must be unreadable to the worker's uid
+        self.exposed = [p for p in self.hide if self.mode == "uid" and readable_by_others(p)]
+        self.masked = _loose_sockets() if self.mode in NAMESPACE_MODES else []
         # staging folders for bind mounts: outside /tmp, which the worker gets a fresh copy of
         staging_root = next((d for d in ("/dev/shm", "/run", "/var/tmp") if os.access(d, os.W_OK)), None)
         _remove_stale_staging(staging_root)
@@ -200,7 +275,7 @@ class Sandbox:
             "MPLBACKEND": "Agg",
             # matplotlib's font cache, built once by the grader and shown read-only (see
             # _matplotlib_cache): without it every `import matplotlib.pyplot` costs seconds
-            "MPLCONFIGDIR": WORKER_MPL_DIR if self.mode != "none" and self.matplotlib else str(self.matplotlib or "/tmp"),
+            "MPLCONFIGDIR": WORKER_MPL_DIR if self.mode in NAMESPACE_MODES and self.matplotlib else str(self.matplotlib or "/tmp"),
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
@@ -213,9 +288,12 @@ class Sandbox:
     def describe(self):
         return {
             "isolation": self.mode,
-            "network": "none" if self.mode != "none" else "open",
-            "hidden_paths": [str(p) for p in self.hide] if self.mode != "none" else [],
-            "dedicated_uid": self.mode == "root",
+            "network": "none" if self.mode in NAMESPACE_MODES else "open",
+            "hidden_paths": [str(p) for p in self.hide] if self.mode in NAMESPACE_MODES else [],
+            "dedicated_uid": self.mode in ("root", "uid"),
+            "pid_namespace": self.mode in ("root", "userns"),
+            "cgroup": [str(c.kind) for c in self.cgroups],
+            "exposed_paths": [str(p) for p in self.exposed],
             "limits": {
                 "call_seconds": self.limits.call_seconds,
                 "import_seconds": self.limits.import_seconds,
@@ -225,6 +303,8 @@ class Sandbox:
         }
 
     def close(self):
+        for parent in self.cgroups:
+            _remove_quietly(parent.folder)
         try:
             for child in self.base.iterdir():
                 child.rmdir()
@@ -241,17 +321,21 @@ class Sandbox:
             except OSError:
                 pass  # the system's maximum is lower: smaller writes, same result
         staging = []
-        plan = self._mount_plan() if self.mode != "none" else []
-        if self.mode != "none" and self.matplotlib:
+        plan = self._mount_plan() if self.mode in NAMESPACE_MODES else []
+        if self.mode in NAMESPACE_MODES and self.matplotlib:
             staging.append(Path(tempfile.mkdtemp(dir=self.base)))  # last stage: matplotlib's cache
         for covered, keep, _ in plan:
             for _ in keep:
                 stage = Path(tempfile.mkdtemp(dir=self.base))
                 staging.append(stage)
         nproc_limit = self._process_limit()
-        uid = self.uid_base + self._starts % 8 if self.mode == "root" else os.getuid()
-        self._starts += 1
+        lease = UidLease(self) if self.mode in ("root", "uid") else None
+        uid = lease.uid if lease else os.getuid()
+        env = self.env if lease is None or lease.workdir is None else dict(self.env, HOME=str(lease.workdir), TMPDIR=str(lease.workdir))
         setup = self._jail_setup(plan, staging, nproc_limit, uid, reply_w)
+        setup["pipes"] = [request_r, reply_w]
+        setup["cgroups"] = [str(c) for c in lease.cgroups] if lease else []
+        setup["workdir"] = str(lease.workdir) if lease and lease.workdir else "/tmp"
         worker = [self.executable, "-I", "-c", self.program, str(request_r), str(reply_w), str(self.limits.output_chars)]
         try:
             process = subprocess.Popen(
@@ -260,28 +344,40 @@ class Sandbox:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 pass_fds=(request_r, reply_w),
-                env=self.env,
+                env=env,
                 cwd="/",
                 start_new_session=True,
                 preexec_fn=_LimitsPreexec(self.limits),
             )
+        except BaseException:
+            if lease:
+                lease.end()
+            raise
         finally:
             os.close(request_r)
             os.close(reply_w)
-        return WorkerHandle(self, process, request_w, reply_r, staging, uid)
+        return WorkerHandle(self, process, request_w, reply_r, staging, uid, lease)
 
     def _jail_setup(self, plan, staging, nproc_limit, uid, report_fd):
-        """What jail.enter needs, as JSON-ready data (see jail.py)."""
+        """What jail.launch needs, as JSON-ready data (see jail.py)."""
+        # Without a memory cgroup, memory outside the address space (memfd, tmpfs files) is
+        # bounded by open files x file size: fewer files then.
+        nofile = 256 if any(c.kind.startswith("memory") for c in self.cgroups) else 32
         return {
             "mode": self.mode,
             "plan": [[str(covered), [str(k) for k in keep], options] for covered, keep, options in plan],
             "staging": [str(s) for s in staging],
-            "matplotlib": str(self.matplotlib) if self.mode != "none" and self.matplotlib else None,
+            "matplotlib": str(self.matplotlib) if self.mode in NAMESPACE_MODES and self.matplotlib else None,
             "matplotlib_target": WORKER_MPL_DIR,
             "python": [str(f) for f in self.python],
+            "masked": [str(s) for s in self.masked],
             "uid": uid,
             "nproc": nproc_limit,
+            "nofile": nofile,
             "report_fd": report_fd,
+            "pipes": [],
+            "cgroups": [],
+            "workdir": "/tmp",
         }
 
     def _mount_plan(self):
@@ -301,6 +397,11 @@ class Sandbox:
         for entry in Path("/").iterdir():
             if entry.is_dir() and not entry.is_symlink() and entry.name not in VISIBLE_TOP_FOLDERS and entry not in scratch:
                 wanted.append((entry, HIDE))
+        # /run and /var hold the host's unix sockets (dbus, journald, docker.sock, databases)
+        # and nothing Python needs: empty too (their /run/lock and /var/tmp go with them)
+        for folder in (Path("/run"), Path("/var")):
+            if folder.is_dir() and not folder.is_symlink():
+                wanted.append((folder, HIDE))
         if self.mode == "userns":
             home = Path.home().resolve()
             if len(home.parts) > 1:  # same uid as the grader: keep the user's files out of reach
@@ -325,7 +426,7 @@ class Sandbox:
         return plan
 
     def _process_limit(self):
-        if self.mode == "root":
+        if self.mode in ("root", "uid"):
             return self.limits.processes
         uid = os.getuid()
         count = 0
@@ -357,10 +458,14 @@ class _LimitsPreexec:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+MID_CALL = ("started", "oracle")  # what a worker may send during a call, before its reply
+
+
 class WorkerHandle:
-    def __init__(self, sandbox, process, request_fd, reply_fd, staging, uid):
+    def __init__(self, sandbox, process, request_fd, reply_fd, staging, uid, lease=None):
         self.sandbox = sandbox
         self.uid = uid
+        self.lease = lease  # the dedicated uid, cgroups and working folder (root and uid modes)
         self.process = process
         self.request_fd = request_fd
         self.reply_fd = reply_fd
@@ -374,6 +479,10 @@ class WorkerHandle:
     def wait_ready(self, deadline):
         header, _ = self._receive(deadline, max_bytes=1 << 16)
         if header.get("op") == jail.FAILED:  # the grader's problem, not the submission's
+            try:  # the launcher exits on its own right after reporting (jail.EXIT_FAILED)
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
             self.kill()
             raise SandboxError(
                 f"the sandbox could not be set up (isolation {self.sandbox.mode!r}): {header.get('reason')}. "
@@ -400,7 +509,19 @@ class WorkerHandle:
             raise WorkerGone("the worker is not running")
         self.sent += 1
         self.pending.append(self.sent)
-        frame = memoryview(wire.pack(dict(header, id=self.sent), blobs))
+        self._write(wire.pack(dict(header, id=self.sent), blobs), deadline)
+
+    def answer(self, header, blobs=(), deadline=None):
+        """Answer a request the worker made during a call (an oracle request, see
+        receive_in_call); the answer has no id of its own and expects no reply."""
+        from . import wire
+
+        if not self.alive:
+            raise WorkerGone("the worker is not running")
+        self._write(wire.pack(header, blobs), deadline)
+
+    def _write(self, data, deadline):
+        frame = memoryview(data)
         try:
             while frame:
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -419,47 +540,74 @@ class WorkerHandle:
         """The reply to the oldest request not yet answered. A reply with any other id (a
         frame the submission forged, or one left over from it) ends the worker."""
         header, blobs = self._receive(deadline, max_bytes)
+        self._in_order(header)
+        return header, blobs
+
+    def receive_in_call(self, deadline=None, max_bytes=1 << 28):
+        """The next frame of the call being answered: either a message the worker sends while
+        the call runs (op in MID_CALL, carrying the call's id, which stays pending), or the
+        reply itself, checked as receive() checks it."""
+        header, blobs = self._receive(deadline, max_bytes)
+        if header.get("op") in MID_CALL and self.pending and header.get("id") == self.pending[0]:
+            return header, blobs
+        self._in_order(header)
+        return header, blobs
+
+    def _in_order(self, header):
         expected = self.pending.pop(0) if self.pending else None
         if header.get("id") != expected or (expected is None and header.get("op") != "ready"):
             self.kill()
             raise WorkerGone("the worker's replies went out of order (the submission wrote to the grader's pipe)")
-        return header, blobs
 
     def _receive(self, deadline, max_bytes):
-        length_bytes = self._read_exact(8, deadline)
-        (length,) = struct.unpack(">Q", length_bytes)
+        """One frame from the worker, read piece by piece and checked before anything is
+        allocated for the next piece: its length (at most ``max_bytes``), its header (at most
+        wire.MAX_HEADER_BYTES, parsed by wire.read_header), then each array into a buffer of
+        the size the checked header gives. Anything malformed ends the worker (WorkerGone),
+        so the grader's memory is bounded by ``max_bytes`` plus the header's parse, whatever
+        the worker sends."""
+        from . import wire
+
+        (length,) = struct.unpack(">Q", self._read_exact(8, deadline))
         if length > max_bytes:
             self.kill()
             raise WorkerGone(f"the reply was {length} bytes, more than the {max_bytes} allowed")
-        body = self._read_exact(length, deadline)
-        from . import wire
-
+        if length < 4:
+            self.kill()
+            raise WorkerGone("the worker's reply was malformed (short frame)")
+        (head_len,) = struct.unpack(">I", self._read_exact(4, deadline))
+        if head_len > min(length - 4, wire.MAX_HEADER_BYTES):
+            self.kill()
+            raise WorkerGone(f"the worker's reply was malformed (a header of {head_len} bytes)")
         try:
-            header, blobs = wire.unpack(body)
+            header = wire.read_header(self._read_exact(head_len, deadline))
+            sizes = wire.blob_sizes(header, length - 4 - head_len)
         except wire.WireError as err:
             self.kill()
             raise WorkerGone(f"the worker's reply was malformed ({err})") from None
-        return header, blobs
+        return header, [self._read_exact(size, deadline) for size in sizes]
 
     def _read_exact(self, n, deadline):
-        chunks, got = [], 0
+        """``n`` bytes from the reply pipe, read straight into one buffer (a bytearray)."""
+        buffer = bytearray(n)
+        view = memoryview(buffer)
+        got = 0
         while got < n:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                self.kill()
-                raise WorkerTimeout()
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            # past the deadline, what the worker wrote in time is still read (the grader may
+            # have been busy); only waiting for more is refused
             ready, _, _ = select.select([self.reply_fd], [], [], remaining)
             if not ready:
                 self.kill()
                 raise WorkerTimeout()
-            chunk = os.read(self.reply_fd, min(n - got, 1 << 20))
-            if not chunk:
+            count = os.readv(self.reply_fd, [view[got : got + (1 << 20)]])
+            if not count:
                 reason = self._death_reason()  # before kill(), which would hide the exit code
                 self.kill()
                 raise WorkerGone(reason)
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+            got += count
+        view.release()
+        return buffer
 
     def _death_reason(self):
         try:
@@ -491,8 +639,8 @@ class WorkerHandle:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        if self.sandbox.mode == "root":
-            _kill_uid(self.uid)
+        if self.lease is not None:
+            self.lease.end()  # every process of the worker's cgroup and uid, then the uid is free
         for fd in (self.request_fd, self.reply_fd):
             try:
                 os.close(fd)
@@ -539,7 +687,7 @@ def _matplotlib_cache():
     if not any(folder.glob("fontlist-*.json")):
         folder.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True, timeout=120, check=False)
+        subprocess.run([sys.executable, "-I", "-c", "import matplotlib.font_manager"], env=env, capture_output=True, timeout=120, check=False)
     return folder if any(folder.glob("fontlist-*.json")) else None
 
 
@@ -556,6 +704,283 @@ def _remove_stale_staging(root, age=3600):
                 folder.rmdir()
         except OSError:
             pass  # in use, not empty or not ours: leave it
+
+
+NAMESPACE_MODES = ("root", "userns")  # modes with mount, network, IPC and pid namespaces
+
+
+class UidLease:
+    """A dedicated uid for one worker (root and uid modes), with its cgroups and, in uid mode,
+    a private working folder; ``end()`` kills what is left of the worker and frees them.
+
+    The uid comes from ``limits.uid_first`` .. ``uid_first + uid_count - 1`` (default
+    2,100,000,000 to 2,100,065,535: above SSSD's default id-mapping range, 200,000 to
+    2,000,200,000, and systemd's container range, 524,288 to 1,879,048,191; below systemd's
+    "foreign" range and 2**31). A uid is held by an exclusive flock on a file named after it
+    in UID_LOCKS, shared by every grading process on the machine; the lock is released by
+    ``end()`` after the uid's last process is gone (or by the kernel when the grader dies, and
+    its workers die with it: jail.py's PR_SET_PDEATHSIG). A uid that still has processes is
+    skipped, so no live worker's uid is ever handed to another."""
+
+    # where this process looks first: a uid just freed is not taken again at once, and
+    # grading processes start far apart (a batch of N processes rarely meets in the range)
+    _next = None
+
+    def __init__(self, sandbox):
+        limits = sandbox.limits
+        first, count = limits.uid_first, limits.uid_count
+        if not (1000 <= first and 1 <= count and first + count <= 2**31 - 1):
+            raise SandboxError(f"[sandbox] uid range {first} + {count} must lie between 1000 and 2**31 - 1")
+        folder = _uid_lock_folder()
+        self.lock_fd = None
+        busy = _uids_in_use(first, count)
+        if UidLease._next is None:
+            UidLease._next = (os.getpid() * 997) % count
+        for step in range(count):
+            uid = first + (UidLease._next + step) % count
+            if uid in busy:
+                continue
+            fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.uid, self.lock_fd = uid, fd
+            UidLease._next = (uid - first + 1) % count
+            break
+        if self.lock_fd is None:
+            raise SandboxError(f"no free worker uid in {first}..{first + count - 1} ([sandbox] uid_first, uid_count)")
+        sandbox.uids_used.add(self.uid)
+        self.cgroups = []
+        self.workdir = None
+        try:
+            for parent in sandbox.cgroups:
+                try:
+                    self.cgroups.append(parent.child(f"w{self.uid}", limits))
+                except OSError:  # the machine took cgroups away: rlimits and tmpfs sizes from now on
+                    for group in self.cgroups:
+                        group.remove()
+                    self.cgroups = []
+                    sandbox.cgroups = []
+                    break
+            if sandbox.mode == "uid":  # no fresh /tmp: a folder of its own instead
+                self.workdir = Path(tempfile.mkdtemp(prefix=f"autograder-{self.uid}-", dir="/tmp"))
+                os.chown(self.workdir, self.uid, self.uid)
+                os.chmod(self.workdir, 0o700)
+        except BaseException:
+            self.end()
+            raise
+
+    def end(self):
+        for group in self.cgroups:
+            group.kill()
+        _kill_uid(self.uid)
+        for group in self.cgroups:
+            group.remove()
+        self.cgroups = []
+        if self.workdir is not None:
+            import shutil
+
+            shutil.rmtree(self.workdir, ignore_errors=True)  # fd-based: symlinks inside are not followed
+            self.workdir = None
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+
+
+UID_LOCKS = (Path("/run/autograder-uids"), Path("/var/lock/autograder-uids"), Path("/tmp/autograder-uids"))
+
+
+def _uid_lock_folder():
+    """The folder of uid lock files, owned by root and private (the first that works)."""
+    for folder in UID_LOCKS:
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            info = folder.lstat()
+            if info.st_uid == 0 and not info.st_mode & 0o022 and folder.is_dir() and not folder.is_symlink():
+                return folder
+        except OSError:
+            continue
+    raise SandboxError(f"no folder for worker uid locks: tried {', '.join(map(str, UID_LOCKS))}")
+
+
+def _uids_in_use(first, count):
+    """Uids in the range that some live process runs as."""
+    found = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                uid = entry.stat().st_uid
+            except OSError:
+                continue
+            if first <= uid < first + count:
+                found.add(uid)
+    return found
+
+
+CGROUP_SLACK_MB = 256
+
+
+@dataclass(frozen=True)
+class CgroupParent:
+    """Where this grader makes its workers' cgroups: ``kind`` is "memory-v1", "pids-v1" or
+    "v2" (memory and pids together)."""
+
+    kind: str
+    folder: Path
+
+    def child(self, name, limits):
+        folder = self.folder / name
+        if folder.exists():  # left by a grader that was killed: empty it first
+            _Cgroup(folder, self.kind).kill()
+            _Cgroup(folder, self.kind).remove()
+        folder.mkdir()
+        group = _Cgroup(folder, self.kind)
+        # the address space (memory_mb) plus room for what it does not count: the page cache
+        # of files it reads, its tmpfs files, memfd and shared memory
+        memory = str((limits.memory_mb + CGROUP_SLACK_MB) * 1024 * 1024)
+        # threads count as processes for pids.max: numpy and the worker's own threads
+        pids = str(limits.processes + 16)
+        try:
+            if self.kind == "memory-v1":
+                (folder / "memory.limit_in_bytes").write_text(memory)
+                if (folder / "memory.memsw.limit_in_bytes").exists():
+                    (folder / "memory.memsw.limit_in_bytes").write_text(memory)
+            elif self.kind == "pids-v1":
+                (folder / "pids.max").write_text(pids)
+            else:
+                (folder / "memory.max").write_text(memory)
+                (folder / "memory.swap.max").write_text("0") if (folder / "memory.swap.max").exists() else None
+                (folder / "pids.max").write_text(pids)
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+
+@dataclass(frozen=True)
+class _Cgroup:
+    folder: Path
+    kind: str
+
+    def __str__(self):
+        return str(self.folder)
+
+    def kill(self):
+        """SIGKILL every process in the cgroup, until none is left."""
+        kill_file = self.folder / "cgroup.kill"
+        if self.kind == "v2" and kill_file.exists():
+            try:
+                kill_file.write_text("1")
+            except OSError:
+                pass
+        for _ in range(200):
+            try:
+                pids = [int(p) for p in (self.folder / "cgroup.procs").read_text().split()]
+            except OSError:
+                return
+            live = [p for p in pids if not _is_zombie(f"/proc/{p}")]
+            if not live:
+                return
+            for pid in live:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.005)
+
+    def remove(self):
+        for _ in range(100):
+            try:
+                self.folder.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.005)  # the last process is still exiting
+
+
+def _cgroup_parents():
+    """The cgroup folders this (root) grader may make worker cgroups in: cgroup v2 where
+    memory and pids can be enabled for children, else the v1 memory and pids hierarchies.
+    Empty where cgroups cannot be written (then rlimits and tmpfs sizes bound memory)."""
+    if os.geteuid() != 0:
+        return []
+    own = {}
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for name in controllers.split(",") if controllers else [""]:
+                own[name] = path
+    except OSError:
+        return []
+    name = f"autograder-{os.getpid()}"
+    parents = []
+    v2_root = next((r for r in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")) if (r / "cgroup.controllers").exists()), None)
+    if v2_root is not None and "" in own:
+        folder = v2_root / own[""].lstrip("/") / name
+        try:
+            folder.mkdir(exist_ok=True)
+            if {"memory", "pids"} <= set((folder / "cgroup.controllers").read_text().split()):
+                (folder / "cgroup.subtree_control").write_text("+memory +pids")
+                parents.append(CgroupParent("v2", folder))
+            else:
+                _remove_quietly(folder)
+        except OSError:
+            _remove_quietly(folder)
+    if not parents:
+        for kind, controller in (("memory-v1", "memory"), ("pids-v1", "pids")):
+            base = Path("/sys/fs/cgroup") / controller
+            if controller not in own or not (base / "cgroup.procs").exists():
+                continue
+            folder = base / own[controller].lstrip("/") / name
+            try:
+                folder.mkdir(exist_ok=True)
+                parents.append(CgroupParent(kind, folder))
+            except OSError:
+                pass
+    for parent in parents:
+        _remove_stale_cgroups(parent.folder.parent)
+    return parents
+
+
+def _remove_quietly(folder):
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _remove_stale_cgroups(parent):
+    """Cgroups of graders that are gone (SIGKILL skips close()): their empty folders."""
+    for folder in parent.glob("autograder-*"):
+        try:
+            pid = int(folder.name.split("-", 1)[1])
+        except ValueError:
+            continue
+        if pid == os.getpid() or Path(f"/proc/{pid}").exists():
+            continue
+        for child in folder.glob("w*"):
+            _remove_quietly(child)
+        _remove_quietly(folder)
+
+
+def _loose_sockets():
+    """Unix sockets directly in /dev (/dev/log: journald, syslog), which stays visible."""
+    import stat
+
+    found = []
+    try:
+        for entry in os.scandir("/dev"):
+            try:
+                if stat.S_ISSOCK(entry.stat(follow_symlinks=False).st_mode):
+                    found.append(Path(entry.path))
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return found
 
 
 def _kill_uid(uid):

@@ -6,10 +6,12 @@ place, or stops at the first structural mismatch with a message that says what w
 and what came back ("a dict without the key 'b2'", "a list, not an ndarray").
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from .gradcheck import as_float64
 from .wire import Foreign, TooBig
 
 
@@ -63,7 +65,7 @@ def describe(value):
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of {len(value)} items"
     if isinstance(value, dict):
-        return f"a dict with keys {sorted(value)}"
+        return f"a dict with keys {sorted(value, key=repr)}"
     return f"a {type(value).__name__}"
 
 
@@ -97,7 +99,8 @@ def flatten(template, value, path=""):
         if value is None:
             raise Mismatch(f"{_at(path)}None was returned, not a float", "returns_none")
         if isinstance(value, np.ndarray):
-            raise Mismatch(f"{_at(path)}an array of shape {value.shape} came back where one float is needed (use float(...))")
+            hint = " (use float(...))" if value.size == 1 else ""  # float() of a longer array fails
+            raise Mismatch(f"{_at(path)}an array of shape {value.shape} came back where one float is needed{hint}")
         raise Mismatch(f"{_at(path)}{describe(value)} came back where a float is needed")
     if isinstance(template, Seq):
         if value is None:
@@ -132,12 +135,14 @@ def flatten(template, value, path=""):
     if isinstance(template, FloatList):
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise Mismatch(f"{_at(path)}{describe(value)} came back where a list of {template.length} floats is needed")
+        if isinstance(value, np.ndarray) and value.ndim != 1:
+            raise Mismatch(f"{_at(path)}an array of shape {value.shape} came back where a list of {template.length} floats is needed")
         items = list(value)
         if len(items) != template.length:
             raise Mismatch(f"{_at(path)}a list of {len(items)} costs came back; expected {template.length} (one per iteration)")
         if not all(is_float_scalar(v) for v in items):
             raise Mismatch(f"{_at(path)}the costs are not all floats")
-        return [(path, Arr((template.length,), "float64", "one cost per iteration"), np.array([float(v) for v in items]))]
+        return [(path, Arr((template.length,), "float64", "one cost per iteration"), np.array([scalar_value(v) for v in items]))]
     raise TypeError(f"unknown template {template!r}")
 
 
@@ -150,4 +155,14 @@ def _names(template):
 
 
 def scalar_value(value):
-    return float(np.asarray(value, dtype=np.float64)) if not isinstance(value, (float, int)) else float(value)
+    """The float of a number (see is_float_scalar): inf or -inf for an integer too large
+    for a float64 (10**400), NaN for anything with no float value."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    array = as_float64(value)
+    if array is None or array.size != 1:
+        return math.nan
+    return float(array.reshape(()))

@@ -24,13 +24,23 @@ import struct
 import numpy as np
 
 _write_array = np.lib.format.write_array
-_read_array = np.lib.format.read_array
 _ndarray = np.ndarray
 _floating = np.floating
 _integer = np.integer
 
 MAX_DEPTH = 4
 MAX_ITEMS = 10_000
+MAX_KEY = 200  # characters of a dict key kept
+
+# What the grader accepts in one reply from a worker (a frame the submission may have shaped).
+# A call's reply header is a few hundred bytes; the caps bound the grader's memory: parsing a
+# header costs at most about 12 times its size, the arrays are read into buffers as large as
+# the frame says they are, after the header has been checked (see read_header).
+MAX_HEADER_BYTES = 4 << 20
+MAX_CONTAINERS = 200_000  # lists and objects in one header (counted as brackets, an upper bound)
+MAX_BLOBS = 1_000  # arrays in one frame
+MAX_DIMS = 32
+MAX_INT_DIGITS = 19  # a JSON integer beyond int64 is refused, whatever field it is in
 
 
 class WireError(ValueError):
@@ -38,30 +48,34 @@ class WireError(ValueError):
 
 
 # The header numpy writes for a plain array: {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
-_NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[biufc]\d{1,2})', 'fortran_order': (True|False), 'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
+_NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[biufc]\d{1,2})', 'fortran_order': (True|False), 'shape': \(((?:\d{1,18}, ?)*\d{0,18})\), \} *\n")
 
 
 def read_npy(blob):
-    """An ndarray from .npy bytes, never unpickling. Plain numeric arrays (every array the
-    wire carries) take a fast path that parses the header with a strict pattern; anything
-    else goes through numpy's reader with allow_pickle=False."""
-    if blob[:8] == b"\x93NUMPY\x01\x00" and len(blob) >= 10:
-        (header_len,) = struct.unpack("<H", blob[8:10])
-        header = blob[10 : 10 + header_len].decode("latin1")
-        match = _NPY_HEADER.fullmatch(header)
-        if match:
-            dtype = np.dtype(match.group(1))
-            shape = tuple(int(n) for n in match.group(3).replace(" ", "").split(",") if n)
-            count = 1
-            for n in shape:
-                count *= n
-            offset = 10 + header_len
-            if len(blob) - offset != count * dtype.itemsize:
-                raise WireError("array data does not match its header")
-            flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
-            order = "F" if match.group(2) == "True" else "C"
-            return flat.reshape(shape, order=order).copy(order="K")
-    return _read_array(io.BytesIO(blob), allow_pickle=False)
+    """An ndarray from .npy bytes (a version 1.0 header, as numpy writes for every array the
+    wire carries), never unpickling. Only bool, integer, unsigned, float and complex dtypes
+    are accepted; anything else (strings, objects, records, datetimes, another header
+    layout) raises WireError. A writable buffer (a bytearray, as the grader reads replies
+    into) is used in place; read-only bytes are copied."""
+    if blob[:8] != b"\x93NUMPY\x01\x00" or len(blob) < 10:
+        raise WireError("not a .npy array of numbers")
+    (header_len,) = struct.unpack("<H", blob[8:10])
+    match = _NPY_HEADER.fullmatch(bytes(blob[10 : 10 + header_len]).decode("latin1"))
+    if not match:
+        raise WireError("an array that is not made of plain numbers (bool, int, uint, float, complex)")
+    dtype = np.dtype(match.group(1))
+    shape = tuple(int(n) for n in match.group(3).replace(" ", "").split(",") if n)
+    if len(shape) > MAX_DIMS:
+        raise WireError("an array with too many dimensions")
+    count = 1
+    for n in shape:
+        count *= n
+    offset = 10 + header_len
+    if len(blob) - offset != count * dtype.itemsize:
+        raise WireError("array data does not match its header")
+    flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+    array = flat.reshape(shape, order="F" if match.group(2) == "True" else "C")
+    return array if array.flags.writeable else array.copy(order="K")
 
 
 def encode_value(value, blobs, max_bytes, depth=0):
@@ -132,14 +146,32 @@ def _from_json_float(x):
     if isinstance(x, str):
         if x in ("nan", "inf", "-inf"):
             return float(x)
-        raise WireError(f"bad float {x!r}")
+        raise WireError(f"bad float {x[:20]!r}")
     if type(x) not in (int, float):
         raise WireError("bad float")
-    return float(x)
+    try:
+        x = float(x)
+    except OverflowError:  # an int beyond float64 (read_header refuses them beyond int64)
+        raise WireError("bad float") from None
+    if not math.isfinite(x):
+        raise WireError("bad float")
+    return x
+
+
+# The numpy scalar types a value may name: the only strings ever given to np.dtype here.
+_FLOAT_TYPES = {str(np.dtype(t)): np.dtype(t) for t in (np.float16, np.float32, np.float64, np.longdouble)}
+_INT_TYPES = {str(np.dtype(t)): np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
+def _int_field(data, key, low, high):
+    value = data.get(key)
+    if type(value) is not int or not low <= value <= high:
+        raise WireError(f"bad {key}")
+    return value
 
 
 def decode_value(data, blobs, depth=0):
-    """Inverse of encode_value, strict about every field."""
+    """Inverse of encode_value, strict about every field: anything else raises WireError."""
     if depth > MAX_DEPTH + 1 or not isinstance(data, dict):
         raise WireError("malformed value")
     t = data.get("t")
@@ -148,29 +180,32 @@ def decode_value(data, blobs, depth=0):
         if type(index) is not int or not 0 <= index < len(blobs):
             raise WireError("bad array index")
         array = read_npy(blobs[index])
-        if type(array) is not _ndarray or array.dtype.hasobject:
+        if type(array) is not _ndarray or array.dtype.kind not in "biufc":
             raise WireError("bad array")
         return array
     if t == "float":
         return _from_json_float(data.get("v"))
     if t == "npfloat":
-        dtype = np.dtype(str(data.get("dtype")))
-        if dtype.kind != "f":
+        dtype = _FLOAT_TYPES.get(data.get("dtype")) if isinstance(data.get("dtype"), str) else None
+        if dtype is None:
             raise WireError("bad numpy float")
         return dtype.type(_from_json_float(data.get("v")))
     if t == "npint":
-        dtype = np.dtype(str(data.get("dtype")))
-        if dtype.kind not in "iu" or type(data.get("v")) is not int:
+        dtype = _INT_TYPES.get(data.get("dtype")) if isinstance(data.get("dtype"), str) else None
+        if dtype is None:
             raise WireError("bad numpy int")
-        return dtype.type(data["v"])
+        info = np.iinfo(dtype)
+        return dtype.type(_int_field(data, "v", int(info.min), int(info.max)))
     if t == "int":
-        if type(data.get("v")) is not int:
-            raise WireError("bad int")
-        return data["v"]
+        return _int_field(data, "v", -(2**63) + 1, 2**63 - 1)
     if t == "bool":
-        return bool(data.get("v"))
+        if type(data.get("v")) is not bool:
+            raise WireError("bad bool")
+        return data["v"]
     if t == "str":
-        return str(data.get("v"))[:200]
+        if not isinstance(data.get("v"), str):
+            raise WireError("bad str")
+        return data["v"][:200]
     if t == "none":
         return None
     if t in ("tuple", "list"):
@@ -181,13 +216,20 @@ def decode_value(data, blobs, depth=0):
         for pair in _items(data):
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                 raise WireError("bad dict item")
-            out[pair[0]] = decode_value(pair[1], blobs, depth + 1)
+            out[pair[0][:MAX_KEY]] = decode_value(pair[1], blobs, depth + 1)
         return out
     if t == "other":
-        return Foreign(str(data.get("type"))[:100], str(data.get("why"))[:200])
+        return Foreign(_short(data.get("type"), 100), _short(data.get("why"), 200))
     if t == "toobig":
-        return TooBig(tuple(int(n) for n in data.get("shape", [])), str(data.get("dtype")), int(data.get("nbytes", 0)))
-    raise WireError(f"unknown value type {t!r}")
+        shape = data.get("shape", [])
+        if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(type(n) is int and 0 <= n < 2**63 for n in shape):
+            raise WireError("bad shape")
+        return TooBig(tuple(shape), _short(data.get("dtype"), 40), _int_field(data, "nbytes", 0, 2**63 - 1))
+    raise WireError(f"unknown value type {str(t)[:40]!r}")
+
+
+def _short(text, limit):
+    return text[:limit] if isinstance(text, str) else "?"
 
 
 def _items(data):
@@ -229,7 +271,9 @@ def pack(header, blobs=()):
 
 
 def unpack(body):
-    """(header, blobs) from a frame body (without its 8-byte length)."""
+    """(header, blobs) from a frame body (without its 8-byte length). For frames the grader
+    wrote itself (requests, the plan cache); a worker's reply is read with read_header and
+    blob_sizes, piece by piece (sandbox.WorkerHandle)."""
     if len(body) < 4:
         raise WireError("short frame")
     (head_len,) = struct.unpack(">I", body[:4])
@@ -237,17 +281,67 @@ def unpack(body):
         raise WireError("bad header length")
     try:
         header = json.loads(body[4 : 4 + head_len].decode())
-    except (UnicodeDecodeError, ValueError) as err:
-        raise WireError(f"bad header: {err}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise WireError(f"bad header: {type(err).__name__}") from None
     if not isinstance(header, dict):
         raise WireError("header is not an object")
-    sizes = header.get("blobs", [])
-    if not isinstance(sizes, list) or not all(type(n) is int and n >= 0 for n in sizes):
-        raise WireError("bad blob sizes")
+    sizes = blob_sizes(header, len(body) - 4 - head_len)
     blobs, offset = [], 4 + head_len
     for size in sizes:
         blobs.append(body[offset : offset + size])
         offset += size
-    if offset != len(body):
-        raise WireError("frame length does not match its blobs")
     return header, blobs
+
+
+# --- reading a reply from a worker: every field checked before it is used ------------------
+
+
+def _parse_int(text):
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise WireError("an integer beyond int64")
+    return int(text)
+
+
+def _parse_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise WireError("a number out of the float64 range")
+    return value
+
+
+def _parse_constant(name):
+    raise WireError(f"{name} in JSON")
+
+
+def read_header(raw):
+    """A reply's JSON header (bytes) as a dict, or WireError: at most MAX_HEADER_BYTES and
+    MAX_CONTAINERS lists and objects (counted before parsing, as brackets), no nesting deep
+    enough to exhaust the parser's recursion, no integer beyond int64, no float beyond
+    float64, no NaN or Infinity (the wire writes those as strings)."""
+    if len(raw) > MAX_HEADER_BYTES:
+        raise WireError(f"a header of {len(raw)} bytes (at most {MAX_HEADER_BYTES})")
+    if raw.count(b"[") + raw.count(b"{") > MAX_CONTAINERS:
+        raise WireError("a header with too many lists and objects")
+    try:
+        text = bytes(raw).decode("utf-8")
+        header = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    except WireError:
+        raise
+    except (UnicodeDecodeError, ValueError) as err:
+        raise WireError(f"bad header: {type(err).__name__}") from None
+    except RecursionError:
+        raise WireError("a header nested too deeply") from None
+    if not isinstance(header, dict):
+        raise WireError("header is not an object")
+    return header
+
+
+def blob_sizes(header, available):
+    """The sizes of the frame's arrays (the header's "blobs"), checked to fill the
+    ``available`` bytes after the header exactly."""
+    sizes = header.get("blobs", [])
+    if not isinstance(sizes, list) or len(sizes) > MAX_BLOBS or not all(type(n) is int and 0 <= n <= available for n in sizes):
+        raise WireError("bad blob sizes")
+    if sum(sizes) != available:
+        raise WireError("frame length does not match its blobs")
+    return sizes

@@ -9,10 +9,12 @@ did: the value it returned, the arguments as they were afterwards, what it print
 the warnings it raised and, if it raised, the exception and the student's own line.
 """
 
+import __future__
 import builtins
 import inspect
 import io
 import os
+import re
 import struct
 import sys
 import time
@@ -33,11 +35,25 @@ _type = builtins.type
 _isinstance = builtins.isinstance
 _str = builtins.str
 _repr = builtins.repr
-_sin = np.sin
-_add_reduce = np.add.reduce
 _perf_counter = time.perf_counter
 _os_read = os.read
 _os_write = os.write
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks Python's tokenizer counts
+
+
+# read before any student code runs, like the names bound above
+_FUTURE_FLAGS = {name: getattr(__future__, name).compiler_flag for name in __future__.all_feature_names}
+
+
+def future_flags(names):
+    """The compiler flags of the named ``__future__`` features (unknown names ignored)."""
+    flags = 0
+    for name in names:
+        if _type(name) is _str:
+            flags |= _FUTURE_FLAGS.get(name, 0)
+    return flags
 
 
 class CappedText(io.TextIOBase):
@@ -104,9 +120,23 @@ def student_frames(tb, is_student):
     return frames
 
 
-def describe_exception(err, is_student, line_text):
+def enclosing_function(frames, called=None):
+    """The function the student wrote that the error happened in: the innermost student
+    frame with a name, walking out of lambdas and comprehensions (``<lambda>``,
+    ``<listcomp>``, ``<genexpr>``, ...); ``called`` (the function the grader called) when
+    every frame is such a one, e.g. a graded function written as a lambda."""
+    for _, _, function in reversed(frames):
+        if not function.startswith("<"):
+            return function
+    if called:
+        return called
+    return frames[-1][2] if frames else None
+
+
+def describe_exception(err, is_student, line_text, called=None):
     """The exception's type and message, and the last line of student code it went through
-    (``line_text(filename, number)`` gives that line's text); never the grader's frames."""
+    (``line_text(filename, number)`` gives that line's text) with the named function it is
+    in (see ``enclosing_function``); never the grader's frames."""
     try:
         message = _str(err)
     except BaseException:  # noqa: BLE001 - a broken __str__ is the student's
@@ -114,7 +144,8 @@ def describe_exception(err, is_student, line_text):
     frames = student_frames(err.__traceback__, is_student)
     where = None
     if frames:
-        filename, line, function = frames[-1]
+        filename, line, _ = frames[-1]
+        function = enclosing_function(frames, called)
         where = {"line": line, "function": function, "text": line_text(filename, line).strip()[:200]}
     kind = _type(err)
     return {"type": _str(getattr(kind, "__name__", "?"))[:100], "message": message[:500], "where": where}
@@ -134,29 +165,33 @@ def describe_callable(obj):
     return entry
 
 
-def make_test_function(spec, args, aux):
-    """The scalar function of no arguments that numerical_gradient differentiates: it reads
-    the array x = args[spec["target"]] each time it is called."""
+def make_test_function(spec, args, ask):
+    """The scalar function of no arguments that numerical_gradient differentiates. It holds
+    only the array x = args[spec["target"]] and ``ask``: each call sends x's current value to
+    the grader, which alone knows f's coefficients, and returns the value it answers."""
     x = args[spec["target"]]
-    A = aux[spec["A"]]
-    B = aux[spec["B"]]
 
     def f():
-        return _float(_add_reduce((_sin(3.0 * x) * A).ravel()) + 0.5 * _add_reduce((x * x * B).ravel()))
+        return ask("f", x)
 
     return f
 
 
-def scaled(function, scale):
-    """``function`` with every value of the dict it returns multiplied by ``scale``."""
+def wrapped(function, kind, ask):
+    """``function`` with its result passed through the grader (see oracle.py), which answers
+    with the value the caller gets: ``"grads"``, backprop's dict of gradients (some scaled);
+    ``"numgrad"``, numerical_gradient's array (scaled, as if the loss were). The factors
+    never enter this process."""
 
-    def wrapper(*a, **k):
+    def through_grader(*a, **k):
         out = function(*a, **k)
-        if _type(out) is dict:
-            return {key: value * scale for key, value in out.items()}
+        if kind == "grads" and _type(out) is dict and _len(out) <= 16 and all(_type(v) is np.ndarray for v in out.values()):
+            return ask("grads", out)
+        if kind == "numgrad" and _type(out) is np.ndarray and out.dtype == np.float64:
+            return ask("numgrad", out)
         return out
 
-    return wrapper
+    return through_grader
 
 
 class Worker:
@@ -191,10 +226,13 @@ class Worker:
 
     def load(self, header):
         """Run some of the submission's kept statements. ``init`` starts a fresh module;
-        ``names`` asks for a description of those functions afterwards."""
+        ``names`` asks for a description of those functions afterwards. Each unit is
+        compiled at its own line with the ``__future__`` features in force there (the
+        submission is one module: ``from __future__ import annotations`` applies to every
+        statement after it)."""
         if header.get("init") or self.module is None:
             self.filename = header["filename"]
-            self.source_lines = header["source"].splitlines()
+            self.source_lines = _NEWLINE.split(header["source"])
             module = types.ModuleType("backprop")
             module.__file__ = self.filename
             sys.modules["backprop"] = module
@@ -204,7 +242,8 @@ class Worker:
         for unit in header["units"]:
             stream = self._captured()
             try:
-                code = compile("\n" * (unit["lineno"] - 1) + unit["source"], self.filename, "exec")
+                flags = future_flags(unit.get("future", ()))
+                code = compile("\n" * (unit["lineno"] - 1) + unit["source"], self.filename, "exec", flags=flags, dont_inherit=True)
                 exec(code, module.__dict__)
                 results.append({"ok": True, "output": stream.text(), "output_chars": stream.total})
             except BaseException as err:  # noqa: BLE001 - report, then go on with the next unit
@@ -233,14 +272,16 @@ class Worker:
 
     def call(self, header, blobs):
         args = [decode_value(a, blobs) for a in header["args"]]
-        aux = [decode_value(a, blobs) for a in header.get("aux", [])]
+        ask = self._asker(header.get("id"))
         for spec in header.get("functions", []):
-            args[spec["arg"]] = make_test_function(spec, args, aux)
+            args[spec["arg"]] = make_test_function(spec, args, ask)
         fn = self.module.__dict__.get(header["fn"]) if self.module is not None else None
         patch = header.get("patch")
         restore = None
         if patch:
-            restore = self._apply_patch(patch)
+            restore = apply_patch(self.module.__dict__, patch, ask)
+        # the grader's time limit for this call starts now, not when the request was sent
+        self.channel.send({"op": "started", "id": header.get("id")})
         stream = self._captured()
         reply = {"op": "called", "status": "ok"}
         started = _perf_counter()
@@ -251,7 +292,7 @@ class Worker:
             except BaseException as err:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
                 result = None
                 reply["status"] = "raised"
-                reply["exception"] = describe_exception(err, self._is_student, self._line)
+                reply["exception"] = describe_exception(err, self._is_student, self._line, header.get("fn"))
         reply["seconds"] = _perf_counter() - started
         if restore is not None:
             restore()
@@ -277,20 +318,39 @@ class Worker:
         reply["args_after"] = after
         return reply, out_blobs
 
-    def _apply_patch(self, patch):
-        return apply_patch(self.module.__dict__, patch)
+    def _asker(self, call_id):
+        """ask(kind, value): send a request to the grader's oracle (oracle.py) during call
+        ``call_id`` and wait for its answer."""
+        channel = self.channel
+
+        def ask(kind, value):
+            if kind == "f":  # x's bytes as they are (float64, x's shape: the grader knows both)
+                channel.send({"op": "oracle", "id": call_id, "kind": kind, "value": {"t": "raw"}}, [value.tobytes()])
+            else:
+                out_blobs = []
+                channel.send({"op": "oracle", "id": call_id, "kind": kind, "value": encode_value(value, out_blobs, 1 << 24)}, out_blobs)
+            answer, answer_blobs = channel.receive()
+            if answer.get("op") != "answer":
+                raise RuntimeError("the grader refused an oracle request")
+            return decode_value(answer["value"], answer_blobs)
+
+        return ask
 
 
-def apply_patch(namespace, patch):
-    """Swap namespace[name] for a scaled version; returns the function that swaps it back."""
-    name, scale = patch["name"], patch["scale"]
-    original = namespace.get(name)
-    if not callable(original):
-        return None
-    namespace[name] = scaled(original, scale)
+def apply_patch(namespace, patches, ask):
+    """Swap each namespace[name] of ``patches`` ([{"name", "kind"}]) for its version
+    wrapped through the grader; returns the function that swaps them back."""
+    originals = {}
+    for patch in patches:
+        name = patch["name"]
+        original = namespace.get(name)
+        if callable(original) and name not in originals:
+            originals[name] = original
+            namespace[name] = wrapped(original, patch["kind"], ask)
 
     def restore():
-        namespace[name] = original
+        for name, original in originals.items():
+            namespace[name] = original
 
     return restore
 

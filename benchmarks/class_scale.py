@@ -8,8 +8,8 @@ correct, stubbed, mutated, broken and, with --adversarial, hostile submissions),
 grade-all as a subprocess, and report wall time, submissions per second and the peak memory
 of the whole process tree (grader, grading processes and their sandboxed workers, sampled
 every 0.2 s). Then check: one row per student, none duplicated, and every function's score
-equal to the expected score known from how the submission was generated (the mutants' and
-attacks' scores are calibrated by grading each alone once). --kill-halfway SIGKILLs the run
+equal to the expected score known from how the submission was generated (the scoring rule
+of tools/classgen.py; nothing is graded to find it). --kill-halfway SIGKILLs the run
 when half the results exist, restarts it, and checks again that nothing was lost.
 """
 
@@ -52,7 +52,7 @@ def run_grade_all(folder, out, workers, kill_when=None):
     return time.perf_counter() - started, sampler.peak, killed
 
 
-def check(specs, out, points, calibration):
+def check(specs, out, points, rule):
     from tools.classgen import expected_scores
 
     with open(Path(out) / "grades.csv", newline="") as handle:
@@ -67,7 +67,7 @@ def check(specs, out, points, calibration):
         row = by_id.get(spec.name)
         if row is None:
             continue
-        for name, want in expected_scores(spec, points, calibration).items():
+        for name, want in expected_scores(spec, points, rule).items():
             got = float(row[name]) if row[name] != "" else 0.0
             if abs(got - want) > 0.01:
                 mismatches += 1
@@ -89,27 +89,27 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--adversarial", action="store_true", help="include hostile submissions (tools/adversarial.py)")
     parser.add_argument("--kill-halfway", action="store_true")
-    parser.add_argument("--no-check", action="store_true", help="skip the calibration and the score check")
+    parser.add_argument("--no-check", action="store_true", help="skip the score check")
     args = parser.parse_args()
 
     from autograder.config import load_config
     from autograder.course import Course
     from autograder.grader import Grader
     from autograder.reference import load_reference
-    from tools.classgen import calibrate, calibration_ids, plan_class, write_class
+    from tools.classgen import ScoreRule, plan_class, write_class
 
     course = Course(ROOT)
     config = load_config(course.grading_config)
     print(f"limits in force: {config.limits.call_seconds:g} s per call, {config.limits.total_seconds:g} s per submission, {config.limits.memory_mb} MB address space per worker")
     print(f"{'submissions':>11s} {'workers':>7s} {'wall s':>8s} {'subm/s':>8s} {'peak RSS MB':>11s} {'rows':>6s} {'mismatches':>10s} {'corrupt':>7s}")
     with tempfile.TemporaryDirectory() as tmp:
-        calibration = None
+        rule = None
         for count in args.count:
             specs = plan_class(count, seed=args.seed, adversarial=args.adversarial)
             folder = write_class(specs, Path(tmp) / f"class-{count}")
-            if not args.no_check:
+            if not args.no_check and rule is None:  # expected scores from the scoring rule (tools/classgen.py)
                 grader = Grader(config, load_reference(course), hide=[course.root])
-                calibration = {**(calibration or {}), **calibrate(calibration_ids(specs), grader, Path(tmp) / "calibration")}
+                rule = ScoreRule.build(grader.plan, course.solution)
                 grader.close()
             for workers in args.workers:
                 out = Path(tmp) / f"out-{count}-{workers}"
@@ -121,7 +121,7 @@ def main():
                     killed_note = f"  (killed at {count // 2} results after {first:.1f} s, restarted: {second:.1f} s more)" if killed else ""
                 else:
                     wall, peak, _ = run_grade_all(folder, out, workers)
-                rows, mismatches, corrupt, problems = ("-", "-", "-", []) if args.no_check else check(specs, out, config.points, calibration)
+                rows, mismatches, corrupt, problems = ("-", "-", "-", []) if args.no_check else check(specs, out, config.points, rule)
                 print(f"{count:11d} {workers:7d} {wall:8.1f} {count / wall:8.2f} {peak:11.0f} {rows!s:>6s} {mismatches!s:>10s} {corrupt!s:>7s}{killed_note}")
                 for problem in problems:
                     print(f"    {problem}")

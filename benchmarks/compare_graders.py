@@ -11,6 +11,8 @@
    and the error each method reports for a gradient with one entry in 10,000 wrong.
 4. The feedback each tool shows for the three broken variants, written side by side to
    --feedback.
+5. A fair anchor (first, and alone with --anchor-only): otter and nbgrader with the assert
+   tests an instructor would write (CONVENTIONAL), cold and warm, next to ours cold and warm.
 """
 
 import argparse
@@ -248,8 +250,8 @@ CONVENTIONAL = {
 }
 
 
-def conventional_otter(tmp, notebooks):
-    """otter's report for each broken notebook under assert-style tests: name -> text."""
+def conventional_otter_zip(tmp):
+    """An otter autograder zip with assert-style tests (CONVENTIONAL) for three functions."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
 
@@ -268,12 +270,18 @@ def conventional_otter(tmp, notebooks):
             new_code_cell(test), new_raw_cell("# END TESTS"), new_raw_cell("# END QUESTION"),
         ]  # fmt: skip
     folder = Path(tmp) / "conventional-otter"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, folder / "conventional.ipynb")
     subprocess.run(["otter", "assign", "--no-run-tests", "conventional.ipynb", "dist"], cwd=folder, env=tool_env(), check=True, capture_output=True)
-    zip_path = next((folder / "dist" / "autograder").glob("conventional-autograder_*.zip"))
+    return next((folder / "dist" / "autograder").glob("conventional-autograder_*.zip"))
+
+
+def conventional_otter(tmp, notebooks):
+    """otter's report for each broken notebook under assert-style tests: name -> text."""
+    zip_path = conventional_otter_zip(tmp)
+    folder = zip_path.parent.parent.parent
     out = {}
     for name, notebook_path in notebooks.items():
         results = time_otter(zip_path, notebook_path, folder / "out" / name)[2]
@@ -282,8 +290,9 @@ def conventional_otter(tmp, notebooks):
     return out
 
 
-def conventional_nbgrader(tmp, notebooks):
-    """nbgrader's feedback for each broken notebook under assert-style test cells."""
+def conventional_nbgrader_course(tmp, template_path):
+    """An nbgrader course whose test cells are the assert-style tests (CONVENTIONAL), built
+    from our export's notebook ``template_path``; the release is generated."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -293,7 +302,7 @@ def conventional_nbgrader(tmp, notebooks):
     source = folder / "source" / "backprop"
     source.mkdir(parents=True)
     (folder / "nbgrader_config.py").write_text(CONFIG)
-    template = nbformat.read(notebooks[next(iter(notebooks))], as_version=4)
+    template = nbformat.read(template_path, as_version=4)
     cells = []
     for cell in template.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -307,15 +316,31 @@ def conventional_nbgrader(tmp, notebooks):
     source_notebook = new_notebook(cells=cells, metadata=template.metadata)
     nbformat.write(source_notebook, source / "backprop.ipynb")
     subprocess.run(["nbgrader", "generate_assignment", "backprop", "--force"], cwd=folder, env=tool_env(), check=True, capture_output=True)
+    return folder
+
+
+def conventional_submission(folder, notebook_path, student):
+    """Submit ``notebook_path`` (our export's notebook) to the conventional course: its test
+    cells other than CONVENTIONAL's are dropped."""
+    import nbformat
+
+    submitted = nbformat.read(notebook_path, as_version=4)
+    kept = [c for c in submitted.cells if not c.metadata.get("nbgrader", {}).get("grade") or c.metadata["nbgrader"]["grade_id"][: -len("_test")] in CONVENTIONAL]
+    submitted.cells = kept
+    target = folder / "submitted" / student / "backprop" / "backprop.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(submitted, target)
+
+
+def conventional_nbgrader(tmp, notebooks):
+    """nbgrader's feedback for each broken notebook under assert-style test cells."""
+    import nbformat
+
+    folder = conventional_nbgrader_course(tmp, notebooks[next(iter(notebooks))])
     out = {}
     for name, notebook_path in notebooks.items():
         student = re.sub(r"\W", "_", name)
-        submitted = nbformat.read(notebook_path, as_version=4)
-        kept = [c for c in submitted.cells if not c.metadata.get("nbgrader", {}).get("grade") or c.metadata["nbgrader"]["grade_id"][: -len("_test")] in CONVENTIONAL]
-        submitted.cells = kept
-        target = folder / "submitted" / student / "backprop" / "backprop.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(submitted, target)
+        conventional_submission(folder, notebook_path, student)
         subprocess.run(["nbgrader", "autograde", "backprop", "--student", student, "--force"], cwd=folder, env=tool_env(), check=True, capture_output=True)
         subprocess.run(["nbgrader", "generate_feedback", "backprop", "--student", student, "--force"], cwd=folder, env=tool_env(), check=True, capture_output=True)
         graded = nbformat.read(folder / "autograded" / student / "backprop" / "backprop.ipynb", as_version=4)
@@ -328,6 +353,48 @@ def conventional_nbgrader(tmp, notebooks):
                         text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.get("traceback", [])))
         out[name] = text
     return out
+
+
+# --- issue 14.7: a fair anchor: otter and nbgrader with the tests an instructor would write ---
+ANCHOR_SUBMISSIONS = ("reference", "dJ_dW2-transposed")
+
+
+def anchor(tmp, subs, runs):
+    """Seconds per notebook, cold and warm, for ours, otter and nbgrader, the last two with
+    the conventional assert tests (CONVENTIONAL) rather than our export. Cold is the first run
+    after the course was built (ours: an empty plan cache, so the reference's values and the
+    finite differences are computed); warm is the median of ``runs`` runs after it."""
+    tmp = Path(tmp) / "anchor"
+    otter_zip = conventional_otter_zip(tmp)
+    nbgrader_dir = conventional_nbgrader_course(tmp, subs["reference"]["nbgrader"])
+    rows = []
+    for name in ANCHOR_SUBMISSIONS:
+        paths = subs[name]
+        student = re.sub(r"\W", "_", name)
+        conventional_submission(nbgrader_dir, paths["nbgrader"], student)
+        ours_env = dict(os.environ, XDG_CACHE_HOME=str(tmp / "plan-cache" / student))  # empty: a cold plan cache
+        actions = {
+            "ours .ipynb": lambda: run([sys.executable, "-m", "autograder", "grade", str(paths["ipynb"]), "--format", "text"], cwd=ROOT, env=ours_env)[0],
+            "otter run, asserts": lambda: time_otter(otter_zip, paths["otter"], tmp / "otter-out" / student)[0],
+            "nbgrader autograde, asserts": lambda: run(
+                ["nbgrader", "autograde", "backprop", "--student", student, "--force"], cwd=nbgrader_dir, env=tool_env()
+            )[0],
+        }
+        measured = {}
+        for label, action in actions.items():
+            cold = action()
+            warm = [action() for _ in range(runs)]
+            measured[label] = (cold, statistics.median(warm), min(warm), max(warm))
+        rows.append((name, measured))
+    print(f"## A fair anchor: conventional assert tests in otter and nbgrader, cold and warm ({runs} warm runs)\n")
+    labels = list(rows[0][1])
+    print("| submission | " + " | ".join(f"{label}: cold, warm" for label in labels) + " | otter / ours (warm) | nbgrader / ours (warm) |")
+    print("|---|" + "---|" * (len(labels) + 2))
+    for name, m in rows:
+        cells = [f"{m[k][0]:.2f}, {m[k][1]:.2f} ({m[k][2]:.2f}-{m[k][3]:.2f})" for k in labels]
+        ours = m["ours .ipynb"][1]
+        print(f"| {name} | {' | '.join(cells)} | {m['otter run, asserts'][1] / ours:.1f}x | {m['nbgrader autograde, asserts'][1] / ours:.1f}x |")
+    print()
 
 
 def feedback(texts, nbgrader_dir, path, conventional=None):
@@ -367,11 +434,16 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--feedback", default=str(ROOT / "docs" / "feedback-comparison.md"))
     parser.add_argument("--feedback-only", action="store_true", help="skip the timings; write the feedback comparison only")
+    parser.add_argument("--anchor-only", action="store_true", help="only the fair anchor: conventional tests in otter and nbgrader, cold and warm")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         otter_zip, otter_student = prepare_otter(tmp)
         nbgrader_dir, nbgrader_student = prepare_nbgrader(tmp)
         subs = submissions(tmp, {"otter": otter_student, "nbgrader": nbgrader_student})
+        if not args.feedback_only:
+            anchor(tmp, subs, args.runs)
+        if args.anchor_only:
+            return
         rows, texts = per_submission(subs, otter_zip, nbgrader_dir, 1 if args.feedback_only else args.runs, tmp)
         if not args.feedback_only:
             print_times(rows)

@@ -20,7 +20,9 @@
 # **How this file works.** This notebook and `backprop.py` are the same file: every function
 # you write lives at the top level, and the cells that train networks or draw plots sit under
 # `if __name__ == "__main__":`. That condition is true when you run a cell in Jupyter and false
-# when the grader imports your file, so grading never trains anything. Keep your own
+# when the grader runs your file. The grader runs your imports, functions, classes, constants
+# and any top-level value a graded function reads; it skips training, prints, plots and
+# experiments (its report lists them), so grading never trains anything. Keep your own
 # experiments under the same guard.
 #
 # **Conventions used everywhere.** One example per row: a batch of N inputs is an (N, D) array.

@@ -284,7 +284,7 @@ class World:
     site_packages: list = field(default_factory=list)
 
     def aftermath(self, grader, submission_folder, submission):
-        uids = range(grader.sandbox.uid_base, grader.sandbox.uid_base + 8) if grader.sandbox.mode == "root" else range(0)
+        uids = set(grader.sandbox.uids_used)  # the dedicated uids its workers ran as (root and uid modes)
         time.sleep(0.05)  # the sweep of the worker's uid is synchronous; this is only for signals in flight
         state = {
             "processes": attack_processes(uids),
@@ -549,3 +549,164 @@ def test_is_the_machine_left_as_it_was(graded, attack):
     assert machine["submission_folder"], "the submission's folder holds other files than the submission"
     assert machine["connections"] == [], f"the loopback server was reached: {machine['connections']}"
     assert machine["signals"] == 0, "the grader's process received a signal from the submission"
+
+
+# --- issue 11: cheats -------------------------------------------------------------------------
+
+
+def test_do_hidden_inputs_stay_out_of_exception_and_warning_text(grader, graded):
+    """dJ_dW2 raises ValueError(repr(dZ2)) and dJ_db2 warns with dZ2's first entries: the
+    report keeps the exception's type and the student's line, never the hidden numbers."""
+    attack = next(a for a in ATTACKS if a.id == "hidden-values-in-exception-and-warning")
+    results = graded(attack).get()
+    text = json.dumps(results.to_dict())
+    assert "ValueError" in text and "raise ValueError(repr(dZ2)" in text
+    assert any("UserWarning" in w for w in results.function("dJ_db2").warnings)
+    assert results.function("dJ_db2").score == results.function("dJ_db2").max_score  # warnings cost nothing
+    shown = []
+    for case in grader.plan["dJ_dW2"] + grader.plan["dJ_db2"]:
+        dZ2 = case.args[-1]
+        for value in dZ2.ravel()[:4]:
+            for form in (repr(float(value)), f"{value:.8f}", f"{value:.4e}", float(value).hex()):
+                if form in text:
+                    shown.append(form)
+    assert shown == [], shown
+
+
+# --- issue 13: the sandbox holds --------------------------------------------------------------
+# The attacks of tools/adversarial.py's issue-13 block run through every test above; these
+# watch what the generic checks cannot: a unix socket of the host under /run, System V
+# segments left on the host, and a batch in which one student's crashes and endless loops
+# must not reach the next student's worker.
+
+from tools.adversarial import CORRECT, HOST_SOCKET_NAME, SHM_KEY, hostile, py  # noqa: E402
+
+
+def _host_socket_folder():
+    for folder in ("/run", f"/run/user/{os.getuid()}"):
+        if os.access(folder, os.W_OK):
+            return Path(folder)
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def host_socket():
+    """A unix socket of the host under /run, listening from before the first attack is graded
+    (like dbus, journald or docker.sock): [connections accepted]."""
+    folder = _host_socket_folder()
+    if folder is None:
+        yield None
+        return
+    path = folder / f"{os.getpid()}-{HOST_SOCKET_NAME}"  # test runs side by side do not meet
+    path.unlink(missing_ok=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    os.chmod(path, 0o777)  # reachable by any uid that can see it: only the sandbox protects it
+    server.listen(8)
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(connection.recv(64))
+            connection.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield accepted
+    server.close()
+    path.unlink(missing_ok=True)
+
+
+def _shm_keys():
+    try:
+        lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return set()
+    return {int(line.split()[0]) for line in lines if line.split()}
+
+
+def _attack_named(attack_id):
+    return next(a for a in ATTACKS if a.id == attack_id)
+
+
+def test_does_a_host_socket_under_run_stay_out_of_reach(graded, host_socket):
+    """The control first: this process reaches the socket; then the worker must not."""
+    if MODE not in ("root", "userns"):
+        pytest.skip(f"only namespaces cover /run (mode {MODE!r})")
+    if host_socket is None:
+        pytest.skip("no writable folder under /run for the host's socket")
+    folder = _host_socket_folder()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.connect(str(folder / f"{os.getpid()}-{HOST_SOCKET_NAME}"))
+        probe.sendall(b"probe")
+    deadline = time.monotonic() + 2
+    while b"probe" not in host_socket and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert host_socket == [b"probe"]
+    host_socket.clear()
+    results = graded(_attack_named("host-unix-socket-under-run")).get()
+    assert host_socket == []
+    f = results.function("dJ_dX2")
+    assert f.score <= 0.7 * f.max_score + 1e-9  # right only if the socket answered
+
+
+def test_does_a_sysv_segment_die_with_its_worker(graded):
+    """A mode-666 System V segment made by a worker is gone from the host after grading (a
+    private IPC namespace); the control: the host can make and see one with another key."""
+    if MODE not in ("root", "userns"):
+        pytest.skip(f"only namespaces give a private IPC namespace (mode {MODE!r})")
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    control_key = SHM_KEY + 1
+    shmid = libc.shmget(ctypes.c_int(control_key), ctypes.c_size_t(4096), ctypes.c_int(0o1000 | 0o600))
+    assert shmid >= 0 and control_key in _shm_keys()
+    libc.shmctl(shmid, 0, None)  # IPC_RMID
+    assert SHM_KEY not in _shm_keys()
+    results = graded(_attack_named("sysv-shared-memory-left-behind")).get()
+    assert results.function("dJ_dW1").score == results.function("dJ_dW1").max_score  # it ran: the call returned
+    assert SHM_KEY not in _shm_keys()
+
+
+@pytest.mark.slow
+def test_does_one_students_batch_of_crashes_leave_the_next_student_alone(tmp_path):
+    """grade-all --workers 1: eight submissions whose every function but sigmoid (and its own
+    helpers) crashes its worker (SIGKILL to itself, os._exit, an endless loop), so each
+    submission takes a dozen workers and uids while the next submission's worker waits; then
+    a correct one. The old pool of eight uids per process came round again and its sweep
+    killed that waiting worker ("the file's definitions could not be run"). Here every
+    submission's definitions load, sigmoid keeps its points and the correct one keeps 100."""
+    if MODE == "none":
+        pytest.skip("without a dedicated uid or pid namespace the kill sweeps do not exist")
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    crashes = (
+        "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        "import os\nos._exit(3)",
+        "while True:\n    pass",
+    )
+    for index in range(8):
+        crash = crashes[index % len(crashes)]
+        functions = {name: hostile(name, before=crash) for name in CORRECT}
+        text, _ = py(functions=functions)(REFERENCE_SOURCE)
+        (folder / f"a{index:02d}-crashes.py").write_text(text)
+    (folder / "z-correct.py").write_text(py()(REFERENCE_SOURCE)[0])
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--workers", "1",
+         "--no-progress", "--call-seconds", "1", "--total-seconds", "60", "--course", str(COURSE.root)],
+        capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    records = {Path(r["file"]).name: r["results"] for r in (json.loads(p.read_text()) for p in (out / "results").glob("*.json"))}
+    assert len(records) == 9
+    correct = records.pop("z-correct.py")
+    assert correct["score"] == 100, [(f["name"], f["summary"]) for f in correct["functions"] if f["score"] < f["max_score"]]
+    for name, results in records.items():
+        assert not results.get("fatal"), (name, results.get("fatal"))
+        sigmoid = next(f for f in results["functions"] if f["name"] == "sigmoid")
+        assert sigmoid["score"] == sigmoid["max_score"], (name, sigmoid["summary"])
+        assert results["score"] < 50, name  # the control: the crashes really cost points

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def parse(path):
 def test_a_flat_folder_becomes_a_gradebook_feedback_and_a_summary(course, flat_class, tmp_path):
     out = tmp_path / "out"
     summary = grade_all(course, flat_class, out, workers=2, progress=False)
-    assert summary["submissions"] == 4 and summary["graded"] == 4 and summary["failures"] == 1
+    assert summary.submissions == 4 and summary.graded_now == 4 and summary.problems == 1 and not summary.interrupted
     rows = read_csv(out / "grades.csv")
     assert set(rows) == {"alice", "bob", "carol", "dave"}
     assert float(rows["alice"]["total"]) == 100 and float(rows["bob"]["total"]) == 0
@@ -107,12 +108,13 @@ def test_a_rerun_skips_finished_work_unless_forced_or_changed(course, flat_class
     out = tmp_path / "out"
     grade_all(course, flat_class, out, workers=2, progress=False)
     again = grade_all(course, flat_class, out, workers=2, progress=False)
-    assert again["graded"] == 0 and again["skipped"] == 4
+    assert again.graded_now == 0 and again.already_graded == 4
     (flat_class / "dave.py").write_text(reference_source)  # a corrected resubmission
     changed = grade_all(course, flat_class, out, workers=2, progress=False)
-    assert changed["graded"] == 1 and float(read_csv(out / "grades.csv")["dave"]["total"]) == 100
+    assert changed.graded_now == 1 and changed.reasons == {"changed file": 1}
+    assert float(read_csv(out / "grades.csv")["dave"]["total"]) == 100
     forced = grade_all(course, flat_class, out, workers=2, progress=False, force=True)
-    assert forced["graded"] == 4
+    assert forced.graded_now == 4
 
 
 def test_kill_halfway_loses_nothing_and_duplicates_nothing(course, tmp_path):
@@ -141,17 +143,17 @@ def test_kill_halfway_loses_nothing_and_duplicates_nothing(course, tmp_path):
 
 
 def test_expected_scores_of_a_generated_class_are_reproduced(course, hidden_grader, tmp_path):
-    from tools.classgen import calibrate, calibration_ids, expected_scores, plan_class, write_class
+    from tools.classgen import ScoreRule, expected_scores, plan_class, write_class
 
     specs = plan_class(14, seed=9)
     folder = write_class(specs, tmp_path / "class")
-    calibration = calibrate(calibration_ids(specs), hidden_grader, tmp_path / "calibration")
+    rule = ScoreRule.build(hidden_grader.plan, course.solution)  # expected scores from the scoring rule, not from grading
     out = tmp_path / "out"
     grade_all(course, folder, out, workers=2, progress=False)
     rows = read_csv(out / "grades.csv")
     points = hidden_grader.config.points
     for spec in specs:
-        want = expected_scores(spec, points, calibration)
+        want = expected_scores(spec, points, rule)
         row = rows[spec.name]
         for name, score in want.items():
             got = float(row[name]) if row[name] != "" else 0.0
@@ -163,3 +165,204 @@ def test_discover_refuses_a_folder_with_nothing_to_grade(tmp_path):
 
     with pytest.raises(BatchError, match="no .py or .ipynb"):
         discover(tmp_path)
+
+
+# --- issue 14 point 5 and issue 12 point 8: a batch an instructor can trust -------------
+
+
+def copy_course(course, folder):
+    """A course of its own (reference and grading.toml), to change without touching the real one."""
+    from autograder.course import Course
+
+    (folder / "solutions").mkdir(parents=True)
+    (folder / "solutions" / "backprop.py").write_text(course.solution.read_text())
+    (folder / "solutions" / "grading.toml").write_text(course.grading_config.read_text())
+    return Course(folder)
+
+
+def gradescope_export(folder, submissions):
+    """A Gradescope export: {folder name: (file text, [(sid, name, email)])}."""
+    folder.mkdir(parents=True)
+    lines = []
+    for name, (text, people) in submissions.items():
+        (folder / name).mkdir()
+        (folder / name / "backprop.py").write_text(text)
+        lines += [f"{name}:", "  :submitters:"]
+        for sid, person, email in people:
+            lines += [f"  - :name: '{person}'", f"    :sid: '{sid}'", f"    :email: {email}"]
+    (folder / "submission_metadata.yml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def formula_class_run(course, tmp_path_factory):
+    """A class whose submitters are named like spreadsheet formulas, graded once."""
+    base = tmp_path_factory.mktemp("formula")
+    folder = base / "class"
+    folder.mkdir()
+    (folder / "=1+2.py").write_text(course.solution.read_text())
+    (folder / "carol.py").write_text("def sigmoid(Z)\n")
+    out = base / "out"
+    grade_all(course, folder, out, workers=1, progress=False)
+    return out
+
+
+def test_a_submitter_named_like_a_formula_is_neutralised_in_the_csv(formula_class_run):
+    text = (formula_class_run / "grades.csv").read_text()
+    rows = read_csv(formula_class_run / "grades.csv")
+    assert rows["'=1+2"]["total"] == "100.0"  # a spreadsheet shows the text =1+2, never 3
+    assert not any(cell.startswith(("=", "+", "-", "@")) for line in text.splitlines() for cell in line.split(","))
+
+
+def test_output_files_are_readable_by_the_instructors_group(formula_class_run):
+    import stat
+
+    files = [p for p in formula_class_run.rglob("*") if p.is_file()]
+    folders = [formula_class_run, *(p for p in formula_class_run.rglob("*") if p.is_dir())]
+    assert {p.name for p in files} >= {"grades.csv", "summary.md", "mistakes.png", "1_2.json", "carol.html"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {"0o644"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {"0o755"}
+
+
+def test_a_stricter_mode_is_applied_to_every_output(course, tmp_path):
+    import stat
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "carol.py").write_text("def sigmoid(Z)\n")
+    out = tmp_path / "out"
+    grade_all(course, folder, out, workers=1, progress=False, mode=0o640)
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in out.rglob("*") if p.is_file()} == {"0o640"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in [out, *out.rglob("*")] if p.is_dir()} == {"0o750"}
+
+
+def test_counts_cover_the_whole_class_not_just_this_run(course, reference_source, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text(reference_source)
+    (folder / "carol.py").write_text("def sigmoid(Z)\n")
+    out = tmp_path / "out"
+    grade_all(course, folder, out, workers=1, progress=False)
+    (folder / "bob.py").write_text(reference_source)  # a late submission
+    later = grade_all(course, folder, out, workers=1, progress=False)
+    assert (later.graded_now, later.already_graded, later.graded, later.not_graded) == (1, 2, 3, 0)
+    assert later.problems == 1  # carol, graded by the first run
+    assert "with a problem (listed at the end): 1" in (out / "summary.md").read_text()
+
+
+def test_changing_points_in_grading_toml_regrades_every_result(course, reference_source, tmp_path):
+    own = copy_course(course, tmp_path / "course")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text(reference_source)
+    (folder / "dave.py").write_text(replace_function(reference_source, "dJ_dW2", TRANSPOSED))
+    out = tmp_path / "out"
+    grade_all(own, folder, out, workers=2, progress=False)
+    assert float(read_csv(out / "grades.csv")["alice"]["total"]) == 100
+    toml = own.grading_config.read_text()
+    assert "\nsigmoid = 3\n" in toml and "\ntotal = 100\n" in toml
+    own.grading_config.write_text(toml.replace("\nsigmoid = 3\n", "\nsigmoid = 13\n").replace("\ntotal = 100\n", "\ntotal = 110\n"))
+    again = grade_all(own, folder, out, workers=2, progress=False)
+    assert again.graded_now == 2 and again.reasons == {"config changed": 2}
+    rows = read_csv(out / "grades.csv")
+    assert float(rows["alice"]["total"]) == 110 and float(rows["alice"]["max"]) == 110
+    assert float(rows["dave"]["sigmoid"]) == 13  # dave's sigmoid is the reference's: full marks
+
+
+def test_a_changed_reference_or_engine_changes_the_key():
+    from dataclasses import asdict, replace
+
+    from autograder.batch import GradingKey, engine_version
+
+    key = GradingKey(config="c", reference="r", engine=engine_version())
+    assert key.changes(asdict(key)) == []
+    assert key.changes(asdict(replace(key, reference="old"))) == ["reference"]
+    assert key.changes(asdict(replace(key, engine="old"))) == ["engine"]
+    assert key.changes(None) == ["grading key"]  # a result stored before keys existed
+
+
+def test_a_corrected_name_in_the_metadata_shows_without_regrading(course, reference_source, tmp_path):
+    folder = gradescope_export(tmp_path / "export", {"submission_1": (reference_source, [("1815", "Ada Lovelac", "ada@example.edu")])})
+    out = tmp_path / "out"
+    grade_all(course, folder, out, workers=1, progress=False)
+    metadata = folder / "submission_metadata.yml"
+    metadata.write_text(metadata.read_text().replace("Ada Lovelac", "Ada Lovelace"))
+    again = grade_all(course, folder, out, workers=1, progress=False)
+    assert again.graded_now == 0 and again.already_graded == 1
+    assert read_csv(out / "grades.csv")["1815"]["name"] == "Ada Lovelace"
+    assert "Ada Lovelace" in (out / "feedback" / "submission_1.html").read_text()
+
+
+def test_the_top_folder_of_an_unzipped_export_is_accepted(reference_source, tmp_path):
+    top = tmp_path / "assignment_123_export"
+    gradescope_export(top / "assignment_123_export", {"submission_1": ("x = 1\n", [("1815", "Ada", "ada@example.edu")])})
+    (top / ".DS_Store").write_text("")
+    entries = discover(top)
+    assert [(e.key, e.students[0].name, e.path.name) for e in entries] == [("submission_1", "Ada", "backprop.py")]
+
+
+def test_a_folder_with_two_exports_inside_is_still_refused(tmp_path):
+    from autograder.batch import BatchError
+
+    for name in ("a", "b"):
+        gradescope_export(tmp_path / name, {"submission_1": ("x = 1\n", [("1", "A", "a@example.edu")])})
+    with pytest.raises(BatchError, match="no .py or .ipynb"):
+        discover(tmp_path)
+
+
+def test_symbolic_links_are_refused_and_never_followed(reference_source, tmp_path):
+    secret = tmp_path / "secret.py"
+    secret.write_text(reference_source)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "mallory.py").symlink_to(secret)
+    (flat / "alice.py").write_text("x = 1\n")
+    entries = {e.key: e for e in discover(flat)}
+    assert entries["alice"].problem is None
+    assert entries["mallory"].path is None and "symbolic link" in entries["mallory"].problem
+
+    export = gradescope_export(tmp_path / "export", {"submission_1": ("x = 1\n", [("1", "A", "a@x.edu")]), "submission_2": ("x = 1\n", [("2", "B", "b@x.edu")])})
+    (export / "submission_1" / "backprop.py").unlink()
+    (export / "submission_1" / "backprop.py").symlink_to(secret)  # a linked file
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "backprop.py").write_text(reference_source)
+    shutil.rmtree(export / "submission_2")
+    (export / "submission_2").symlink_to(tmp_path / "elsewhere")  # a linked folder
+    entries = {e.key: e for e in discover(export)}
+    assert all(e.path is None and "symbolic link" in e.problem for e in entries.values()), entries
+
+
+def test_ctrl_c_stops_within_two_seconds_and_keeps_what_is_done(course, reference_source, tmp_path):
+    """SIGINT to a real `autograder grade-all` over ten submissions, six of them slow."""
+    slow = replace_function(reference_source, "sigmoid", "def sigmoid(Z):\n    import time\n    time.sleep(0.5)\n    return 1 / (1 + np.exp(-Z))\n")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"fast{i}.py").write_text(reference_source)
+    for i in range(6):
+        (folder / f"slow{i}.py").write_text(slow)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", "--call-seconds", "2"]
+    process = subprocess.Popen(command, cwd=course.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None and len(list((out / "results").glob("*.json"))) < 4:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the slow ones are being graded now
+    assert process.poll() is None, "the batch ended before it could be interrupted"
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    took = time.monotonic() - sent
+    assert process.returncode == 130, stderr[-2000:]
+    assert took < 2.0, f"{took:.2f} s from Ctrl-C to exit"
+    finished = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    assert {f"fast{i}" for i in range(4)} <= set(finished) and len(finished) < 10
+    rows = read_csv(out / "grades.csv")
+    assert set(rows) == {f"fast{i}" for i in range(4)} | {f"slow{i}" for i in range(6)}
+    for name, row in rows.items():
+        if name in finished:
+            assert row["total"] == str(round(finished[name]["results"]["score"], 2)) and row["error"] == ""
+        else:
+            assert row["total"] == "" and "not graded yet" in row["error"]
+    assert (out / "summary.md").exists()
+    assert f"{len(finished)} graded now" in stdout and f"{10 - len(finished)} not graded yet" in stdout

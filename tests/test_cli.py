@@ -74,6 +74,7 @@ def test_check_exit_code_says_something_failed(course, tmp_path):
         (("grade", "nowhere.py"), "does not exist"),
         (("grade", "README.md"), "submissions are .py or .ipynb"),
         (("check", "--only", "no_such_function", "assignment/backprop.py"), "unknown functions"),
+        (("grade-all", "assignment", "--output", "out", "--mode", "9"), "not an octal file mode"),
     ],
 )
 def test_bad_input_gets_a_clear_error(course, args, message):

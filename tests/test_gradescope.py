@@ -133,3 +133,74 @@ def test_the_wheel_can_be_given_to_students(container):
             text = archive.read(name).decode("utf-8", errors="replace")
             for line in SOLUTION_LINES:
                 assert line not in text, (name, line)
+
+
+# --- issue 14.6: who sees what on Gradescope, from grading.toml's [visibility] table ---
+
+
+def config_with_visibility(course, tmp_path, table):
+    """A copy of the course's grading.toml whose [visibility] table is ``table`` (TOML text)."""
+    text = course.grading_config.read_text()
+    text = text.split("\n[visibility]")[0]  # the last table of the file
+    path = tmp_path / "grading.toml"
+    path.write_text(text + "\n[visibility]\n" + table)
+    return path
+
+
+def two_functions():
+    from autograder.results import FunctionResult, Results
+
+    functions = [FunctionResult("sigmoid", 3.0, 3.0), FunctionResult("softmax", 1.0, 4.0)]
+    return Results("backprop.py", "hidden", 4.0, 7.0, functions=functions)
+
+
+def test_without_settings_every_result_is_visible(course, tmp_path):
+    from autograder.config import load_config
+    from autograder.exporters.gradescope import to_gradescope
+
+    for config in (load_config(course.grading_config), load_config(config_with_visibility(course, tmp_path, ""))):
+        data = to_gradescope(two_functions(), config.visibility)
+        assert data["visibility"] == "visible"
+        assert [t["visibility"] for t in data["tests"]] == ["visible", "visible"]
+    assert to_gradescope(two_functions())["tests"][1]["visibility"] == "visible"
+
+
+def test_summary_tests_and_one_function_take_their_visibility_from_grading_toml(course, tmp_path):
+    from autograder.config import load_config
+    from autograder.exporters.gradescope import to_gradescope
+
+    path = config_with_visibility(course, tmp_path, 'summary = "after_published"\ntests = "after_due_date"\nsoftmax = "hidden"\n')
+    data = to_gradescope(two_functions(), load_config(path).visibility)
+    assert data["visibility"] == "after_published"
+    assert {t["name"]: t["visibility"] for t in data["tests"]} == {"sigmoid": "after_due_date", "softmax": "hidden"}
+
+
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ('tests = "students"\n', "tests = 'students'"),
+        ('summary = "Visible"\n', "summary = 'Visible'"),
+        ('sofmax = "hidden"\n', "unknown key 'sofmax'"),
+        ("otter_show_hidden = 1\n", "otter_show_hidden must be true or false"),
+    ],
+    ids=["unknown-value", "wrong-case", "unknown-function", "not-a-bool"],
+)
+def test_an_unknown_visibility_setting_is_a_clear_config_error(course, tmp_path, table, words):
+    from autograder.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_with_visibility(course, tmp_path, table))
+    assert words in str(caught.value) and "[visibility]" in str(caught.value)
+
+
+def test_grade_with_format_gradescope_writes_the_configured_visibility(course, tmp_path, reference_source):
+    path = config_with_visibility(course, tmp_path, 'summary = "after_due_date"\nd_sigmoid = "after_published"\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "backprop.py").write_text(reference_source)
+    autograder = str(Path(sys.executable).parent / "autograder")
+    command = [autograder, "grade", str(tmp_path / "sub" / "backprop.py"), "--format", "gradescope", "--config", str(path), "--only", "sigmoid,d_sigmoid"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=course.root)
+    assert run.returncode == 0, run.stderr[-3000:]
+    data = json.loads(run.stdout)
+    assert data["visibility"] == "after_due_date"
+    assert {t["name"]: t["visibility"] for t in data["tests"]} == {"sigmoid": "visible", "d_sigmoid": "after_published"}

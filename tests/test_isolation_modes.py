@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,72 @@ def test_userns_mode_hides_the_course_and_the_grader(ordinary_user_venv, referen
     assert data["results"]["sandbox"]["isolation"] == "userns"
     sigmoid = next(t for t in data["tests"] if t["name"] == "sigmoid")
     assert sigmoid["score"] == sigmoid["max_score"], sigmoid["output"]
+
+
+def _live_processes_with(marker):
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"{entry.path}/cmdline", "rb") as f:
+                    if marker.encode() in f.read():
+                        found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_a_userns_worker_sees_and_signals_only_its_own_processes(ordinary_user_venv, reference_source):
+    """Same uid as its grader, but a pid namespace of its own: SIGKILL to every pid number
+    and to -1 reaches nothing outside, so the grader finishes; and sigmoid, right only while
+    no process but the worker and its jail's pid 1 is visible, keeps its points."""
+    killer = replace_function(
+        reference_source,
+        "sigmoid",
+        "def sigmoid(Z):\n"
+        "    import os, signal\n"
+        "    others = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n"
+        "    if not hasattr(sigmoid, 'done'):  # once per worker: 65,535 kills take a while\n"
+        "        sigmoid.done = True\n"
+        "        for pid in set(range(1, 65536)) - {os.getpid()}:  # every pid number, seen or not (the grader's among them)\n"
+        "            try:\n"
+        "                os.kill(pid, signal.SIGKILL)\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "        try:\n"
+        "            os.kill(-1, signal.SIGKILL)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return 1.0 / (1.0 + np.exp(-Z)) + len(others)\n",
+    )
+    data, _ = grade_as_nobody(ordinary_user_venv, killer)
+    assert data["results"]["sandbox"]["isolation"] == "userns" and data["results"]["sandbox"]["pid_namespace"]
+    assert data["score"] == 100
+
+
+def test_a_userns_daemon_does_not_outlive_its_submission(ordinary_user_venv, reference_source):
+    """A `setsid` daemon is in the worker's pid namespace: it dies with the worker, before
+    the grader reports. sigmoid is right only while its daemon runs (so it did start)."""
+    marker = "zqadv7-userns-daemon"
+    daemon = replace_function(
+        reference_source,
+        "sigmoid",
+        "def sigmoid(Z):\n"
+        "    import subprocess, sys\n"
+        "    if not hasattr(sigmoid, 'daemon'):\n"
+        f"        sigmoid.daemon = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', '{marker}'], start_new_session=True)\n"
+        "    running = sigmoid.daemon.poll() is None\n"
+        "    return 1.0 / (1.0 + np.exp(-Z)) + (0.0 if running else 1.0)\n",
+    )
+    try:
+        data, _ = grade_as_nobody(ordinary_user_venv, daemon)
+        assert data["results"]["sandbox"]["isolation"] == "userns"
+        sigmoid = next(t for t in data["tests"] if t["name"] == "sigmoid")
+        assert sigmoid["score"] == sigmoid["max_score"], sigmoid["output"]  # the daemon ran
+        deadline = time.monotonic() + 2  # the kernel ends the namespace's processes as pid 1 dies
+        while _live_processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _live_processes_with(marker) == []
+    finally:
+        for pid in _live_processes_with(marker):
+            os.kill(pid, 9)

@@ -34,7 +34,7 @@ CATALOGUE = {
     "init_wrong_scale", "init_wrong_rng", "numerical_gradient_forward_diff",
     "numerical_gradient_not_restored", "relative_error_wrong_denominator",
     "relative_error_zero_case", "wrong_upstream_gradient", "wrong_default", "wrong_signature",
-    "missing_function", "predict_column",
+    "missing_function", "predict_column", "all_zeros", "keepdims", "wrong_axis",
 }  # fmt: skip
 
 # (test, mutant id) -> why the grader does not do what the test expects yet (strict xfail).

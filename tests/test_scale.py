@@ -21,12 +21,12 @@ LIMITS = ["--call-seconds", "2", "--import-seconds", "2", "--total-seconds", "60
 
 @pytest.mark.slow
 def test_sixty_mixed_submissions_survive_a_kill_and_match_their_expected_scores(course, hidden_grader, tmp_path):
-    from tools.classgen import calibrate, calibration_ids, expected_scores, plan_class, write_class
+    from tools.classgen import ScoreRule, expected_scores, plan_class, write_class
 
     specs = plan_class(60, seed=60, adversarial=True)
     assert {s.kind for s in specs} >= {"correct", "stubbed", "mutated", "broken", "adversarial"}
     folder = write_class(specs, tmp_path / "class", gradescope=True)
-    calibration = calibrate(calibration_ids(specs), hidden_grader, tmp_path / "calibration")
+    rule = ScoreRule.build(hidden_grader.plan, course.solution)  # expected scores from the scoring rule, not from grading
 
     out = tmp_path / "out"
     command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", *LIMITS]
@@ -50,7 +50,7 @@ def test_sixty_mixed_submissions_survive_a_kill_and_match_their_expected_scores(
     points = hidden_grader.config.points
     mismatches = []
     for spec in specs:
-        want = expected_scores(spec, points, calibration)
+        want = expected_scores(spec, points, rule)
         for name in contract.NAMES:
             got = float(by_id[spec.name][name] or 0.0)
             if abs(got - want[name]) > 0.01:

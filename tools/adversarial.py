@@ -1127,6 +1127,402 @@ GROUPS = {
     "input mutation": _MUTATION,
 }
 
+# --- issue 11: procedures that must be performed, self-reports that earn nothing ---------------
+# numerical_gradient's f and gradient_check's planted errors live in the grader (oracle.py):
+# nothing in the worker holds them. The worker's report of the arguments after a call, its
+# timings and counts earn nothing when missing or malformed.
+
+PROBE_DETECTING_GRADIENT_CHECK = """
+def gradient_check(X, Y, W1, b1, W2, b2, eps=1e-5):
+    f = backprop
+    wrapped = f.__closure__ is not None or f.__name__ != "backprop" or f.__code__.co_filename != gradient_check.__code__.co_filename
+    scale = None
+    for cell in f.__closure__ or ():
+        try:
+            v = cell.cell_contents
+        except ValueError:
+            continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            scale = float(v)
+    s = scale if scale is not None else 1.1
+    canned = abs(1.0 - s) / (1.0 + s) if wrapped else 1e-9
+    return {k: canned for k in ("W1", "b1", "W2", "b2")}
+"""
+
+CLOSURE_READING_NUMERICAL_GRADIENT = """
+def numerical_gradient(f, x, eps=1e-5):
+    found, seen, todo = [], set(), [f]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or len(seen) > 200:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            found.append(obj)
+            continue
+        if isinstance(obj, (list, tuple)):
+            todo.extend(obj)
+            continue
+        if isinstance(obj, dict):
+            todo.extend(obj.values())
+            continue
+        for cell in getattr(obj, "__closure__", None) or ():
+            try:
+                todo.append(cell.cell_contents)
+            except ValueError:
+                pass
+        todo.extend(getattr(obj, "__defaults__", None) or ())
+        todo.extend(vars(obj).values() if hasattr(obj, "__dict__") and not isinstance(obj, type(np)) else ())
+        g = getattr(obj, "__globals__", None)
+        if isinstance(g, dict):
+            todo.extend(g.get(n) for n in ("A", "B", "aux", "args"))
+    arrays = [a for a in found if a is not x and a.shape == x.shape and a.dtype == np.float64]
+    if len(arrays) >= 2:
+        A, B = arrays[:2]
+        return 3.0 * np.cos(3.0 * x) * A + x * B
+    return np.zeros_like(x, dtype=np.float64)
+"""
+
+FLOODING_NUMERICAL_GRADIENT = """
+def numerical_gradient(f, x, eps=1e-5):
+    grad = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + eps
+        f_plus = sum(f() for _ in range(50)) / 50
+        x[index] = saved - eps
+        f_minus = f()
+        x[index] = saved
+        grad[index] = (f_plus - f_minus) / (2 * eps)
+    return grad
+"""
+
+
+def _report_patch(change):
+    """d_softmax source: zero Y_hat in place after computing the right value, having first
+    patched the worker's ``pack`` so that the "called" reply's args_after is ``change``d."""
+    return hostile("d_softmax", before=(
+        "import sys\nworker = sys.modules['__main__']\nif not getattr(worker.pack, '_forged', False):\n"
+        "    real_pack = worker.pack\n"
+        "    def forged(header, blobs=(), real_pack=real_pack):\n"
+        "        if header.get('op') == 'called':\n"
+        f"            header = dict(header)\n            {change}\n"
+        "            worker.pack = real_pack  # this reply only: d_softmax patches again on its next call\n"
+        "        return real_pack(header, blobs)\n"
+        "    forged._forged = True\n    worker.pack = forged"), after="Y_hat[...] = 0.0\nreturn out")
+
+
+def _mid_call_frame(header_code):
+    """Source that writes one frame whose header is ``header_code`` (a dict expression that may
+    use ``call_id``, the id of the call in progress, read from the worker's frame) to the reply pipe."""
+    return (
+        "import json, os, struct, sys\n"
+        "_caller = sys._getframe(1).f_locals\n"
+        "if isinstance(_caller.get('header'), dict):  # called by the worker, not by another function\n"
+        "    call_id = _caller['header'].get('id')\n"
+        f"    _head = json.dumps({header_code}).encode()\n"
+        "    _body = struct.pack('>I', len(_head)) + _head\n"
+        "    os.write(int(sys.argv[2]), struct.pack('>Q', len(_body)) + _body)"
+    )
+
+
+_PROCEDURES = [
+    _attack(
+        "gradient-check-detects-the-probe", "gradient_check inspects backprop for a grader's wrapper (closure, name, file) and returns canned relative errors: tiny if unwrapped, |1 - s| / (1 + s) for a scale found in the closure (else 1.1) if wrapped",
+        py(functions={"gradient_check": PROBE_DETECTING_GRADIENT_CHECK}),
+        attacked={"gradient_check"}, honest={"gradient_check": WRONG_VALUE},
+    ),
+    _attack(
+        "numerical-gradient-reads-the-closure", "numerical_gradient walks f's closure, defaults, attributes and globals for the test function's coefficients and returns 3 cos(3x) A + x B without evaluating f (zeros if none is found)",
+        py(functions={"numerical_gradient": CLOSURE_READING_NUMERICAL_GRADIENT}),
+        attacked={"numerical_gradient"}, honest={"numerical_gradient": WRONG_VALUE},
+    ),
+    _attack(
+        "numerical-gradient-floods-the-oracle", "numerical_gradient evaluates f 51 times per entry, beyond the grader's bound on oracle requests per call",
+        py(functions={"numerical_gradient": FLOODING_NUMERICAL_GRADIENT}),
+        attacked={"numerical_gradient"}, honest={"numerical_gradient": 0.0}, says=("did not follow the protocol",),
+    ),
+    _attack(
+        "args-report-withheld", "d_softmax zeroes Y_hat in place and patches the worker so its replies carry no args_after",
+        py(functions={"d_softmax": _report_patch("header.pop('args_after', None)")}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.99}, only_fails={"d_softmax": {"inputs_unchanged"}},
+    ),
+    _attack(
+        "args-report-short", "d_softmax zeroes Y_hat in place and patches the worker so its replies report no arguments (an empty args_after)",
+        py(functions={"d_softmax": _report_patch("header['args_after'] = []")}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.99}, only_fails={"d_softmax": {"inputs_unchanged"}},
+    ),
+    _attack(
+        "args-report-malformed", "d_softmax zeroes Y_hat in place and patches the worker so its args_after entries point at blobs that do not exist",
+        py(functions={"d_softmax": _report_patch("header['args_after'] = [{'t': 'arr', 'i': 99}, {'t': 'bogus'}]")}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.99}, only_fails={"d_softmax": {"inputs_unchanged"}},
+    ),
+    _attack(
+        "reports-huge-seconds-and-counts", "update patches the worker so its call replies report 1e308 seconds, -1 warnings and 2**62 printed characters (clamped; the results stay strict JSON)",
+        py(functions={"update": hostile("update", before=(
+            "import sys\nworker = sys.modules['__main__']\nif not getattr(worker.pack, '_forged', False):\n"
+            "    real_pack = worker.pack\n"
+            "    def forged(header, blobs=(), real_pack=real_pack):\n"
+            "        if header.get('op') == 'called':\n"
+            "            header = dict(header, seconds=1e308, output_chars=2**62, warning_count=-1)\n"
+            "            worker.pack = real_pack\n"
+            "        return real_pack(header, blobs)\n"
+            "    forged._forged = True\n    worker.pack = forged"))}),
+        attacked={"update"},
+    ),
+    _attack(
+        "forged-oracle-request", "d_softmax writes an oracle request carrying its call's id into the reply pipe, though d_softmax's cases take none",
+        py(functions={"d_softmax": hostile("d_softmax", before=_mid_call_frame("{'op': 'oracle', 'id': call_id, 'kind': 'f', 'value': {'t': 'none'}}"))}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.0}, says=("unexpected 'oracle' frame",),
+    ),
+    _attack(
+        "forged-second-started-frame", "dJ_dW2 writes a second 'started' frame for its call, to restart its time limit",
+        py(functions={"dJ_dW2": hostile("dJ_dW2", before=_mid_call_frame("{'op': 'started', 'id': call_id}"))}),
+        attacked={"dJ_dW2"}, honest={"dJ_dW2": 0.0}, says=("unexpected 'started' frame",),
+    ),
+]
+
+ATTACKS = ATTACKS + tuple(_PROCEDURES)
+GROUPS["procedures and self-reports"] = _PROCEDURES
+
+# --- issue 11: cheats that buy points without the work (overflow, NaN, constants, leaks) --------
+
+
+def _filled(value, names):
+    """Sources of ``names`` that return the right shape and dtype filled with ``value``."""
+    v = value
+    shapes = {
+        "sigmoid": ("Z", "np.shape(Z)"), "d_sigmoid": ("Z", "np.shape(Z)"), "softmax": ("Z", "np.shape(Z)"),
+        "softmax_jacobian": ("z", "(z.shape[0], z.shape[0])"), "d_softmax": ("Y_hat, Y", "Y.shape"),
+        "dJ_dZ2": ("Y_hat, Y", "Y.shape"), "dJ_dW2": ("X2, dZ2", "(X2.shape[1], dZ2.shape[1])"),
+        "dJ_db2": ("dZ2", "(1, dZ2.shape[1])"), "dJ_dX2": ("dZ2, W2", "(dZ2.shape[0], W2.shape[0])"),
+        "dJ_dZ1": ("dX2, Z1", "Z1.shape"), "dJ_dW1": ("X, dZ1", "(X.shape[1], dZ1.shape[1])"),
+        "dJ_db1": ("dZ1", "(1, dZ1.shape[1])"), "numerical_gradient": ("f, x, eps=1e-5", "x.shape"),
+    }  # fmt: skip
+    out = {}
+    for name in names:
+        if name in shapes:
+            params, shape = shapes[name]
+            out[name] = f"def {name}({params}):\n    return np.full({shape}, {v})\n"
+        elif name == "backprop":
+            out[name] = f"def backprop(X, Y, W1, b1, W2, b2):\n    return {{k: np.full(a.shape, {v}) for k, a in (('W1', W1), ('b1', b1), ('W2', W2), ('b2', b2))}}\n"
+        elif name == "backward_n":
+            out[name] = f"def backward_n(Y, params, cache):\n    return {{k: np.full(a.shape, {v}) for k, a in params.items()}}\n"
+    return out
+
+
+_GRADIENTS = ("d_sigmoid", "softmax_jacobian", "d_softmax", "dJ_dZ2", "dJ_dW2", "dJ_db2", "dJ_dX2", "dJ_dZ1", "dJ_dW1", "dJ_db1", "backprop", "backward_n", "numerical_gradient")
+_STEPS = ("sigmoid", "d_sigmoid", "softmax", "softmax_jacobian", "d_softmax", "dJ_dZ2", "dJ_dW2", "dJ_db2", "dJ_dX2", "dJ_dZ1", "dJ_dW1", "dJ_db1", "backprop", "backward_n")
+LEAKS = {  # hidden inputs pushed into an exception's text and a warning's text
+    "dJ_dW2": "def dJ_dW2(X2, dZ2):\n    raise ValueError(repr(dZ2) + ' ' + float(dZ2.ravel()[0]).hex())\n",
+    "dJ_db2": "def dJ_db2(dZ2):\n    import warnings\n    warnings.warn(f'dZ2 starts {dZ2.ravel()[:4].tolist()}')\n    return np.sum(dZ2, axis=0, keepdims=True)\n",
+}
+
+_CHEATS = [
+    _attack(
+        "overflow-1e300-gradients", "every gradient function, sigmoid and softmax return np.full(shape, 1e300): 1e300 against 1e300 once overflowed to inf / inf = NaN, which passed every value check",
+        py(functions=_filled("1e300", _GRADIENTS + ("sigmoid", "softmax"))),
+        attacked=_GRADIENTS + ("sigmoid", "softmax"), honest={name: 0.0 for name in _GRADIENTS + ("sigmoid", "softmax")},
+        not_in_classes=True,  # predict, a caller, may agree with the labels by chance: no score the class rule can state
+    ),
+    _attack(
+        "nan-gradients", "every gradient function returns np.full(shape, np.nan)",
+        py(functions=_filled("np.nan", _GRADIENTS)),
+        attacked=_GRADIENTS, honest={name: 0.0 for name in _GRADIENTS},
+    ),
+    *[
+        _attack(
+            f"constant-{label}-of-the-right-shape", f"the step functions return the right shape and dtype filled with {value}",
+            py(functions=_filled(value, _STEPS)), attacked=_STEPS, honest={name: 0.0 for name in _STEPS}, not_in_classes=True,
+        )
+        for label, value in (("zeros", "0.0"), ("halves", "0.5"), ("ones", "1.0"))
+    ],
+    _attack(
+        "hidden-values-in-exception-and-warning", "dJ_dW2 raises ValueError(repr(dZ2)) with a float.hex; dJ_db2 warns with dZ2's first entries and returns the right value",
+        py(functions=LEAKS), attacked={"dJ_dW2", "dJ_db2"}, honest={"dJ_dW2": 0.0}, says=("ValueError", "UserWarning"),
+    ),
+]
+ATTACKS = ATTACKS + tuple(_CHEATS)
+GROUPS["cheats that buy points"] = _CHEATS
+
+# --- issue 13: malformed replies, amplification, control characters and markup ---------------
+# A submission can rewrite its worker's reply encoder (``pack``, reached through
+# sys.modules['__main__']) and send the grader anything: every malformed reply must end that
+# worker and fail only the case it answered, and the grader must stay small (under 300 MB,
+# tests/test_adversarial.py measures it in a subprocess). What a submission says (messages,
+# names, printed text, skipped statements) must reach every report capped and inert.
+
+
+def _rewrite_reply(body, op="called"):
+    """Source that makes the worker's next ``op`` reply whatever ``body`` returns: ``body``
+    runs inside ``forged(header, blobs)`` with ``real_pack`` (the worker's own encoder),
+    ``frame(head, tail)`` (a raw frame from header bytes and blob bytes), io, json and numpy."""
+    return (
+        "import sys\n"
+        "worker = sys.modules['__main__']\n"
+        "if not getattr(worker.pack, '_forged', False):\n"
+        "    def forged(header, blobs=(), real_pack=worker.pack, worker=worker):\n"
+        "        import io, json, struct\n"
+        "        import numpy\n"
+        f"        if header.get('op') != {op!r}:\n"
+        "            return real_pack(header, blobs)\n"
+        "        worker.pack = real_pack\n"
+        "        def frame(head, tail=b''):\n"
+        "            body = struct.pack('>I', len(head)) + head + tail\n"
+        "            return struct.pack('>Q', len(body)) + body\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "        ")
+        + "\n    forged._forged = True\n    worker.pack = forged\n"
+    )
+
+
+def _reply_attack(id, description, name, body, says=()):
+    """``name`` rewrites its own reply with ``body`` (see _rewrite_reply): every case of it fails."""
+    return _attack(
+        id, description, py(functions={name: hostile(name, before=_rewrite_reply(body))}),
+        attacked={name}, honest={name: 0.0}, says=says,
+    )
+
+
+def _npy(expression, allow_pickle=False):
+    """Reply body: the result is blob ``expression`` (an array), written as .npy."""
+    return (
+        f"buffer = io.BytesIO()\nnumpy.lib.format.write_array(buffer, {expression}, allow_pickle={allow_pickle})\n"
+        "return real_pack(dict(header, status='ok', result={'t': 'arr', 'i': len(blobs)}), list(blobs) + [buffer.getvalue()])"
+    )
+
+
+def _padded(line, size=None, lines=None):
+    """A builder: base(reference) followed by ``line`` repeated up to ``size`` characters or
+    ``lines`` lines in all."""
+
+    def build(reference):
+        source = base(reference)
+        count = (size - len(source)) // len(line) - 1 if size else lines - source.count("\n") - source.count(";") - 10
+        return source + "\n\n" + line * count, ".py"
+
+    return build
+
+
+# Terminal controls a report must not carry raw: clear screen and home, a fake score, an OSC
+# 52 clipboard write, a carriage return that overprints, a C1 CSI, a right-to-left override.
+TERMINAL_TRICKS = "\x1b[2J\x1b[H100.00 / 100 all checks passed\x1b]52;c;ZXZpbA==\x07\rok\x9b31m\u202eevil\x1b[0m"
+MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)> **bold** [link](http://example.com) ![i](http://example.com/i.png) # heading | cell |"
+CONTROL_CHARACTERS = frozenset(chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+_REPLIES = [
+    _reply_attack(
+        "reply-deeply-nested-header", "d_softmax's replies hold a result nested 100,000 lists deep (json.loads would raise RecursionError)",
+        "d_softmax", "head = b'{\"id\": %d, \"op\": \"called\", \"status\": \"ok\", \"blobs\": [], \"result\": ' % header['id'] + b'[' * 100000 + b']' * 100000 + b'}'\nreturn frame(head)",
+        says=("nested too deeply",),
+    ),
+    _reply_attack(
+        "reply-huge-integers", "dJ_dW2's replies report 10**400 seconds, 10**400 printed characters and return the integer 10**400",
+        "dJ_dW2", "return real_pack(dict(header, seconds=10**400, output_chars=10**400, result={'t': 'int', 'v': 10**400}), blobs)",
+        says=("beyond int64",),
+    ),
+    _reply_attack(
+        "reply-nan-infinity-and-overflowing-float", "dJ_db2's replies carry NaN and Infinity (not JSON) and the float 1e400",
+        "dJ_db2", "head = json.dumps(dict(header, seconds=float('nan'), output_chars=float('inf'), blobs=[len(b) for b in blobs])).encode()\nreturn frame(head[:-1] + b', \"extra\": 1e400}', b''.join(blobs))",
+        says=("NaN in JSON",),
+    ),
+    _reply_attack(
+        "reply-string-array", "dJ_dX2 returns an array of strings (markup inside) through a rewritten reply",
+        "dJ_dX2", _npy("numpy.array(['<b>bold</b>'] * 12)"), says=("did not follow the protocol",),
+    ),
+    _reply_attack(
+        "reply-pickled-object-array", f"dJ_dW1 returns a pickled object array whose unpickling would create /tmp/{MARKER}-unpickled",
+        "dJ_dW1",
+        f"class Boom:\n    def __reduce__(self):\n        return (open, ('/tmp/{MARKER}-unpickled', 'w'))\n" + _npy("numpy.array([Boom(), 1], dtype=object)", allow_pickle=True),
+        says=("did not follow the protocol",),
+    ),
+    _reply_attack(
+        "reply-datetime-array", "dJ_db1 returns an array of datetime64 through a rewritten reply",
+        "dJ_db1", _npy("numpy.array(['2020-01-01'] * 4, dtype='datetime64[s]')"), says=("did not follow the protocol",),
+    ),
+    _reply_attack(
+        "reply-huge-byte-count", "cross_entropy's replies say their first array is 10**400 bytes long",
+        "cross_entropy", "head = json.dumps(dict(header, blobs=[10**400] + [len(b) for b in blobs])).encode()\nreturn frame(head, b''.join(blobs))",
+        says=("beyond int64",),
+    ),
+    _reply_attack(
+        "reply-60mb-header", "relative_error's replies carry 60 MB of printed output in their JSON header (over the reply limit)",
+        "relative_error", "return frame(b'{\"id\": %d, \"op\": \"called\", \"output\": \"' % header['id'] + b'x' * 60_000_000 + b'\"}')", says=("more than the",),
+    ),
+    _reply_attack(
+        "reply-20mb-header", "cost_n's replies carry 20 MB of printed output in their JSON header (under the reply limit, over the header limit)",
+        "cost_n", "return frame(b'{\"id\": %d, \"op\": \"called\", \"output\": \"' % header['id'] + b'x' * 20_000_000 + b'\"}')", says=("a header of",),
+    ),
+    _reply_attack(
+        "reply-60mb-array", "softmax_jacobian returns a 60 MB array (7,500,000 zeros) through a rewritten reply",
+        "softmax_jacobian", _npy("numpy.zeros(7_500_000)"), says=("more than the",),
+    ),
+    _reply_attack(
+        "reply-40mb-array", "dJ_dZ2 returns a 40 MB array (5,000,000 zeros), under the reply limit, through a rewritten reply",
+        "dJ_dZ2", _npy("numpy.zeros(5_000_000)"), says=("shape",),
+    ),
+    _attack(
+        "reply-non-dict-units", "a class body makes the reply to its own statement list the number 5 as each statement's outcome",
+        py(tail=at_import(_rewrite_reply("return real_pack(dict(header, units=[5] * len(header.get('units', []))), blobs)", op="loaded"), "_Units")),
+        says=("not an object",),
+    ),
+]
+
+_AMPLIFICATION = [
+    _attack(
+        "skipped-statements-2mb", "2 MB of `print(0)` statements after the definitions (500,000 skipped statements)",
+        _padded("print(0)\n", size=1_990_000), attacked=ALL, honest={name: 0.0 for name in contract.NAMES},
+        says=("submissions are limited to",),
+    ),
+    _attack(
+        "skipped-statements-10k", "10,000 lines of `print(0)` after the definitions, under the statement limit: graded, the list capped",
+        _padded("print(0)\n", lines=10_000),
+    ),
+    _attack(
+        "raising-statements-1500", "1,500 class bodies that each raise ZeroDivisionError with a long message",
+        py(tail="".join(at_import(f"raise ZeroDivisionError('{i} ' + 'z' * 5000)", f"_Raise{i}") + "\n" for i in range(1500))),
+    ),
+    _attack(
+        "dict-100k-long-keys", "update returns its dict plus 100,000 keys of 300 characters",
+        py(functions={"update": hostile("update", after="out.update({'k%06d' % i + 'x' * 300: 0.0 for i in range(100_000)})\nreturn out")}),
+        attacked={"update"}, honest={"update": 0.0},
+    ),
+    _attack(
+        "dict-8k-long-keys", "update returns its dict plus 8,000 keys of 300 characters (each echoed if messages listed keys)",
+        py(functions={"update": hostile("update", after="out.update({'k%06d' % i + 'x' * 300 + '<b>': 0.0 for i in range(8_000)})\nreturn out")}),
+        attacked={"update"}, honest={"update": 0.0},
+    ),
+    _attack(
+        "exception-message-of-30mb", "d_softmax raises a KeyError whose message lists 100,000 keys of 300 characters",
+        py(functions={"d_softmax": hostile("d_softmax", before="raise KeyError(' '.join('k%06d' % i + 'x' * 300 for i in range(100_000)))")}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.0},
+    ),
+]
+
+_INJECTION = [
+    _attack(
+        "control-characters-in-exception", "d_softmax raises an exception whose type name and message hold terminal controls (clear screen, fake score, OSC 52, \\r, C1, RLO)",
+        py(functions={"d_softmax": hostile("d_softmax", before=f"raise type({('Evil' + TERMINAL_TRICKS)!r}, (Exception,), {{}})({TERMINAL_TRICKS!r} * 3)")}),
+        attacked={"d_softmax"}, honest={"d_softmax": 0.0},
+    ),
+    _attack(
+        "markup-in-exception", "dJ_dW2 raises an exception whose type name and message hold HTML and markdown",
+        py(functions={"dJ_dW2": hostile("dJ_dW2", before=f"raise type({('Markup<b>' + '_x_')!r}, (Exception,), {{}})({MARKUP!r})")}),
+        attacked={"dJ_dW2"}, honest={"dJ_dW2": 0.0},
+    ),
+    _attack(
+        "control-characters-and-markup-at-import", "a class body prints terminal controls and markup, then raises with them in its message",
+        py(tail=at_import(f"print({TERMINAL_TRICKS!r} + {MARKUP!r})\nraise ValueError({TERMINAL_TRICKS!r} + {MARKUP!r})", "_Shout")),
+    ),
+]
+
+ATTACKS = ATTACKS + tuple(_REPLIES + _AMPLIFICATION + _INJECTION)
+GROUPS["malformed replies"] = _REPLIES
+GROUPS["amplification"] = _AMPLIFICATION
+GROUPS["control characters and markup"] = _INJECTION
+# the worst replies and amplifications, whose grading memory and report size are measured
+MEASURED = ("reply-deeply-nested-header", "reply-60mb-header", "reply-20mb-header", "reply-60mb-array", "reply-40mb-array", "skipped-statements-2mb", "skipped-statements-10k", "dict-8k-long-keys", "raising-statements-1500")
+INJECTIONS = tuple(a.id for a in _INJECTION)
+
 _ids = [a.id for a in ATTACKS]
 assert len(_ids) == len(set(_ids)), "attack ids must be unique"
 del _ids
@@ -1138,3 +1534,168 @@ if __name__ == "__main__":  # list the catalogue
         for attack in attacks:
             print(f"    {attack.id}: {attack.description}")
     print(f"{len(ATTACKS)} attacks")
+
+
+# --- issue 13: the sandbox holds (pid namespace, uids, memory as a whole, IPC, host sockets) ---
+# Each breach is turned into points where it can be: the hostile function returns the right
+# value only if the breach worked (``honest`` bounds it to WRONG_VALUE), so a sandbox that lets
+# it through fails "honest". tests/test_adversarial.py also watches the host for what these
+# leave behind (a SysV segment, a connection to a socket under /run, a live daemon) and grades
+# a batch in which one student's crashes must not reach the next student's worker.
+
+HOST_SOCKET_NAME = f"{MARKER}-host.sock"  # tests/test_adversarial.py listens on /run/<its pid>-<this>
+SHM_KEY = 0x7A716164  # "zqad": the SysV segment the shm attack makes, looked up on the host
+MEMFD_BREACH_BYTES = 2 << 30  # held beyond the test's 1024 MB limit (+ the cgroup's slack)
+
+_KILL_EVERYONE = f'''
+def _kill_everyone():
+    """SIGWINCH (the test's grader counts it) then SIGKILL to every pid in sight, then to -1."""
+    import os, signal
+    mine = os.getpid()
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in (0, mine):
+            for number in (signal.SIGWINCH, signal.SIGKILL):
+                try:
+                    os.kill(int(name), number)
+                except OSError:
+                    pass
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+'''
+
+_DAEMON = f'''
+def _start_daemon():
+    """A setsid daemon that waits for its worker to end, then SIGKILLs everything it may,
+    every 0.1 s for a minute: the workers of the submissions graded after it, if it lived on."""
+    import os, subprocess, sys
+    loop = (
+        "import os, signal, sys, time\\n"
+        "worker = int(sys.argv[1])\\n"
+        "while True:\\n"
+        "    try:\\n"
+        "        os.kill(worker, 0)\\n"
+        "    except OSError:\\n"
+        "        break\\n"
+        "    time.sleep(0.05)\\n"
+        "for _ in range(600):\\n"
+        "    try:\\n"
+        "        os.kill(-1, signal.SIGKILL)\\n"
+        "    except OSError:\\n"
+        "        pass\\n"
+        "    time.sleep(0.1)\\n"
+    )
+    try:
+        subprocess.Popen([sys.executable, "-c", loop, str(os.getpid()), "{MARKER}-daemon"], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return 1
+    except OSError:
+        return 0
+'''
+
+_MEMFD = f'''
+def _memfd_hoard():
+    """64 memfds of 64 MB each, filled with posix_fallocate: True if more than
+    MEMFD_BREACH_BYTES were held at once (outside the address-space limit)."""
+    import os, signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long file then fails with EFBIG
+    fds, held = [], 0
+    try:
+        for index in range(64):
+            try:
+                fd = os.memfd_create("{MARKER}-" + str(index))
+            except OSError:
+                break
+            fds.append(fd)
+            try:
+                os.posix_fallocate(fd, 0, 64 << 20)
+            except OSError:
+                break
+            held += 64 << 20
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return held > {MEMFD_BREACH_BYTES}
+'''
+
+_SYSV = f'''
+def _shm_segment():
+    """A System V segment anyone may read and write (mode 666), left behind on purpose."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    shmid = libc.shmget(ctypes.c_int({SHM_KEY}), ctypes.c_size_t(1 << 20), ctypes.c_int(0o1000 | 0o666))
+    if shmid >= 0:
+        libc.shmat.restype = ctypes.c_void_p
+        address = libc.shmat(shmid, None, 0)
+        if address not in (None, ctypes.c_void_p(-1).value):
+            ctypes.memmove(address, b"{MARKER}", len(b"{MARKER}"))
+    return shmid >= 0
+'''
+
+_HOST_SOCKET = f'''
+def _host_socket():
+    """True if a unix socket of the host under /run answered."""
+    import glob, socket
+    for path in glob.glob("/run/*{HOST_SOCKET_NAME}") + glob.glob("/run/user/*/*{HOST_SOCKET_NAME}"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1)
+            try:
+                s.connect(path)
+                s.sendall(b"{MARKER}")
+                return True
+            except OSError:
+                pass
+    return False
+'''
+
+_HOST_PROC = '''
+def _host_processes_visible():
+    """True if the worker sees a process that is not its own or its jail's pid 1 (the
+    launcher, ``python -I -c``): the host's init, the grader, other workers."""
+    import os
+    mine = os.getpid()
+    others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, mine)]
+    try:
+        with open("/proc/1/cmdline", "rb") as f:
+            first = f.read()
+    except OSError:
+        first = b""
+    return bool(others) or b"-I\\0-c\\0" not in first
+'''
+
+_SANDBOX_13 = [
+    _attack(
+        "kill-the-grader-from-a-call", "dJ_dW2 sends SIGWINCH and SIGKILL to every pid it sees and SIGKILL to -1, then returns the right value",
+        py(prelude=_KILL_EVERYONE, functions={"dJ_dW2": hostile("dJ_dW2", before="_kill_everyone()")}),
+        attacked={"dJ_dW2"}, modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "setsid-daemon-kills-everything-it-can", "a class body starts a setsid daemon that, once its worker is gone, SIGKILLs -1 every 0.1 s for a minute",
+        py(prelude=_DAEMON, tail=at_import("started = _start_daemon()", "_Daemon")),
+        attacked=set(), modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "memfd-fallocate-beyond-the-memory-limit", "dJ_db2 fills 64 memfds of 64 MB with posix_fallocate; right only if it held over 2 GB",
+        py(prelude=_MEMFD, functions={"dJ_db2": hostile("dJ_db2", after="return out if _memfd_hoard() else out + 1.0")}),
+        attacked={"dJ_db2"}, honest={"dJ_db2": WRONG_VALUE}, modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "sysv-shared-memory-left-behind", "dJ_dW1 makes a mode-666 System V segment (key 'zqad') and leaves it",
+        py(prelude=_SYSV, functions={"dJ_dW1": hostile("dJ_dW1", before="_shm_segment()")}),
+        attacked={"dJ_dW1"}, modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "host-unix-socket-under-run", "dJ_dX2 connects to a unix socket the host listens on under /run; right only if it could",
+        py(prelude=_HOST_SOCKET, functions={"dJ_dX2": hostile("dJ_dX2", after="return out if _host_socket() else out + 1.0")}),
+        attacked={"dJ_dX2"}, honest={"dJ_dX2": WRONG_VALUE}, modes=NAMESPACES, not_in_classes=True,
+    ),
+    _attack(
+        "host-proc-1-cmdline", "dJ_db1 reads /proc/1/cmdline and lists /proc; right only if it sees a process not its own",
+        py(prelude=_HOST_PROC, functions={"dJ_db1": hostile("dJ_db1", after="return out if _host_processes_visible() else out + 1.0")}),
+        attacked={"dJ_db1"}, honest={"dJ_db1": WRONG_VALUE}, modes=NAMESPACES, not_in_classes=True,
+    ),
+]
+ATTACKS = ATTACKS + tuple(_SANDBOX_13)
+GROUPS["the sandbox holds (issue 13)"] = _SANDBOX_13
+assert len({a.id for a in ATTACKS}) == len(ATTACKS), "attack ids must be unique"

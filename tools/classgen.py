@@ -6,14 +6,21 @@ A submission is the reference with some functions stubbed (the release's
 ``raise NotImplementedError``), some replaced by mutants from tools/mutants.py, or a whole
 file broken; some are written as notebooks. Functions that are stubbed or mutated, and their
 callers, are chosen so their effects never overlap, which makes every function's expected
-score known in advance:
+score known in advance, from the scoring rule (README, "Points and seeds") and never by
+grading a file:
 
-* untouched functions: full marks;
-* a stubbed function: 0, and its callers what they earn with that stub alone (a caller
-  still passes the cases that never reach the stub);
-* a mutant's function and its callers: the scores that mutant earns when it is the only
-  change (the calibration, measured once per mutant by grading it alone);
-* a broken file (syntax error, empty, not UTF-8): 0 for everything.
+* a case is right or not: a right case earns full credit (mutants that would keep a right
+  value but fail a form check, a wrong dtype say, are left out of classes), a case that is
+  not right earns 0; a function earns its points times the mean over its cases;
+* a stubbed function, or a mutant declared wrong (BREAKS), is not right on any case, or only
+  on the cases its declaration names (N = 1 for a missing mean, the ordinary logits for an
+  unstable softmax, ...);
+* a caller's case is not right when the reference's caller reaches the broken function on
+  that case (traced once per plan: ``ScoreRule.build``) and the broken function is not right
+  there (the contract: functions graded as wholes lose points when a step they call is wrong);
+* untouched functions: full marks; a broken file (syntax error, empty, not UTF-8): 0 for
+  everything; a hostile submission from tools/adversarial.py: 0 for its functions with no
+  honest value, their callers as above, full marks elsewhere.
 
 ``expected`` in each entry of manifest.json is therefore exact, and a batch grader must
 reproduce it whatever else is in the class.
@@ -59,9 +66,136 @@ def affected(function):
     return {function} | set(CALLERS.get(function, ()))
 
 
+@dataclass(frozen=True)
+class Break:
+    """How a mutant breaks its function on the hidden cases: ``right_when`` names the cases
+    on which its result is still right (RIGHT_WHEN), ``harms_callers`` whether a caller's
+    case that reaches it is wrong too."""
+
+    right_when: str = "never"
+    harms_callers: bool = True
+    spares: frozenset = frozenset()  # callers whose cases stay right (a shape they do not look at)
+
+
+def _classes(case):
+    Y = case.context.get("Y")
+    if Y is not None:
+        return Y.shape[1] > 1
+    sizes = case.context.get("sizes")
+    return sizes is not None and sizes[-1] > 1
+
+
+RIGHT_WHEN = {
+    "never": lambda case: False,
+    "N=1": lambda case: case.dims.get("N") == 1,
+    "not extreme": lambda case: not case.context.get("extreme"),
+    "several classes": _classes,
+    "not both zero": lambda case: case.label != "both zero",
+    "N=C": lambda case: case.dims.get("N") is not None and case.dims.get("N") == case.dims.get("C"),
+    "one layer": lambda case: len(case.context.get("sizes", ())) == 2,
+    "one hidden layer, one output": lambda case: len(case.context.get("sizes", ())) == 3 and case.context["sizes"][-1] == 1,
+}
+WRONG = Break()
+# Mutants wrong on every case of their function unless listed here. Mutants whose effect the
+# rule cannot state (right values in a wrong dtype or a list, inputs changed in place, wrong
+# defaults, a different but arguable formula) are left out of generated classes (UNDECLARED).
+BREAKS = {
+    "dJ_dZ2-missing-mean": Break("N=1"), "dJ_dW2-extra-mean": Break("N=1"), "dJ_db2-mean": Break("N=1"),
+    "dJ_db2-not-summed": Break("N=1"), "dJ_dW1-extra-mean": Break("N=1"), "dJ_db1-mean": Break("N=1"),
+    "cross_entropy-sum": Break("N=1"), "backprop-inline-missing-mean": Break("N=1"),
+    "sigmoid-exp-over-one-plus-exp": Break("not extreme"), "d_sigmoid-exp-form": Break("not extreme"),
+    "softmax-no-max-shift": Break("not extreme"),
+    "cost_n-binary-sum": Break("several classes"), "predict-column": Break("several classes"),
+    "relative_error-nan-when-both-zero": Break("not both zero"), "relative_error-zero-division": Break("not both zero"),
+    "dJ_dW2-star-for-matmul": Break("N=1"), "dJ_dW1-star-for-matmul": Break("N=1"),  # X.T * dZ is X.T @ dZ for one row
+    "dJ_dZ2-divides-by-C": Break("N=C"),
+    "initialize_parameters-rng-per-layer": Break("one layer"),
+    "backward_n-star-for-matmul": Break("one hidden layer, one output"),
+    # gradient_check compares flattened arrays, and update broadcasts a (n,) gradient onto (1, n)
+    "dJ_db2-no-keepdims": Break(spares=frozenset({"gradient_check"})), "dJ_db1-no-keepdims": Break(spares=frozenset({"gradient_check"})),
+    "backward_n-bias-no-keepdims": Break(spares=frozenset({"fit"})),
+    "dJ_dW1-integer-division": Break("N=1"), "dJ_dZ2-mean-over-rows": Break("N=1"),
+    "forward_n-one-output-flattened": Break("several classes"),
+}  # fmt: skip
+UNDECLARED_MISTAKES = {"timeout", "wrong_dtype", "input_mutation", "returns_list", "wrong_default", "numerical_gradient_not_restored", "relative_error_wrong_denominator", None}
+UNDECLARED = {
+    "softmax-whole-array",  # right on one-row inputs, which softmax_jacobian always passes
+    # gradient_check may still report a planted error within its bound with one-sided differences
+    "numerical_gradient-forward-difference", "numerical_gradient-backward-difference",
+}
+
+
 def usable_mutants():
-    """Mutants whose score does not depend on time (no endless loops) and that change one function."""
-    return [m for m in MUTANTS if not m.correct and m.mistake not in ("timeout",) and m.source]
+    """Mutants whose score does not depend on time (no endless loops), that change one
+    function, and whose effect the scoring rule can state (BREAKS)."""
+    return [
+        m for m in MUTANTS
+        if not m.correct and m.source and m.mistake not in UNDECLARED_MISTAKES and m.id not in UNDECLARED
+    ]  # fmt: skip
+
+
+def break_of(item):
+    """The Break of a mutant id, "stub-<function>" or an attack's hostile function."""
+    return BREAKS.get(item, WRONG)
+
+
+@dataclass
+class ScoreRule:
+    """What the rule needs about the hidden plan: its cases and the functions the reference
+    reaches on each case (traced)."""
+
+    plan: dict
+    reaches: dict  # function -> [set of contract functions its reference calls on each case]
+
+    @classmethod
+    def build(cls, plan, reference_path):
+        return cls(plan, trace_reaches(plan, reference_path))
+
+    def score(self, function, points, broken):
+        """Points of ``function`` when each function in ``broken`` (name -> Break) is broken."""
+        credits = []
+        for index, case in enumerate(self.plan[function]):
+            right = True
+            for name, how in broken.items():
+                reached = name == function or (how.harms_callers and function not in how.spares and name in self.reaches[function][index])
+                if reached and not RIGHT_WHEN[how.right_when](case):
+                    right = False
+            credits.append(1.0 if right else 0.0)
+        return round(points * sum(credits) / len(credits), 4) if credits else 0.0
+
+
+def trace_reaches(plan, reference_path):
+    """function -> per case, the contract functions the reference's function calls on that
+    case (directly or not), found by calling a private copy of the reference on the case's
+    inputs with every contract function wrapped; where a case cannot be called here (a test
+    function the worker builds), every function it may call (tools.mutants.CALLERS)."""
+    from autograder.cases import _copy
+    from autograder.reference import load_module
+
+    module = load_module(reference_path, "classgen_traced_reference")
+    called = set()
+
+    def wrap(name, original):
+        def traced(*args, **kwargs):
+            called.add(name)
+            return original(*args, **kwargs)
+
+        return traced
+
+    for name in contract.NAMES:
+        setattr(module, name, wrap(name, getattr(module, name)))
+    static = {name: {g for g, callers in CALLERS.items() if name in callers} for name in contract.NAMES}
+    reaches = {}
+    for function, cases in plan.items():
+        reaches[function] = []
+        for case in cases:
+            called.clear()
+            try:
+                getattr(module, function)(*_copy(list(case.args)))
+                reaches[function].append(set(called) - {function})
+            except Exception:  # noqa: BLE001 - a case that needs the worker's test function
+                reaches[function].append(set(static[function]))
+    return reaches
 
 
 ADVERSARIAL_WEIGHTS = {"correct": 0.15, "stubbed": 0.15, "mutated": 0.3, "mixed": 0.15, "broken": 0.05, "adversarial": 0.2}
@@ -70,9 +204,24 @@ ADVERSARIAL_WEIGHTS = {"correct": 0.15, "stubbed": 0.15, "mutated": 0.3, "mixed"
 def class_attacks():
     """Hostile submissions fit for a generated class: those of tools/adversarial.py whose score
     does not depend on machine load and that stay harmless without namespaces."""
-    from tools.adversarial import ATTACKS
+    from tools.adversarial import ATTACKS, GROUPS, WRONG_VALUE
 
-    return [a for a in ATTACKS if not a.not_in_classes]
+    # The rule knows one outcome for a hostile function: no right value (honest share 0, or
+    # WRONG_VALUE: none of its values right), its callers' cases that reach it wrong, every
+    # later case still called. Only groups whose attacks were checked against that rule (by
+    # grading each once and comparing) are mixed into classes; other groups join once checked.
+    covered = {
+        "endless loops", "memory bombs", "exits and signals", "floods of output", "forged results",
+        "tampering with numpy and builtins", "lying return values", "odd dtypes, NaN and inf, 0-d and huge arrays",
+        "hunting for secrets", "network, processes, files", "slow but correct", "input mutation", "cheats that buy points",
+    }  # fmt: skip
+    allowed = {a.id for group, attacks in GROUPS.items() if group in covered for a in attacks}
+    nearly_right = {"return-float16"}  # within 1e-3: gradient_check, its caller, may still be right
+    return [
+        a for a in ATTACKS
+        if not a.not_in_classes and a.id in allowed and a.id not in nearly_right
+        and set(a.attacked) <= set(a.honest) and all(share in (0.0, WRONG_VALUE) for share in a.honest.values())
+    ]  # fmt: skip
 
 
 def plan_class(count, seed=1, weights=None, adversarial=False):
@@ -179,57 +328,25 @@ def write_class(specs, folder, gradescope=False):
     return folder
 
 
-def calibrate(ids, grader, workdir):
-    """Per-function scores of each mutant, attack or stub ("stub-<function>") graded alone:
-    id -> {function: score}."""
-    reference_source = (ROOT / "solutions" / "backprop.py").read_text()
+def broken_functions(spec):
+    """function -> Break: what the submission breaks, and how (see the module's docstring)."""
     by_id = {m.id: m for m in MUTANTS}
-    table = {}
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    stubs = stub_sources()
-    for item in sorted(set(ids)):
-        if item in by_id:
-            path = workdir / f"{item}.py"
-            path.write_text(apply(reference_source, [by_id[item]]))
-        elif item.startswith("stub-"):
-            from tools.mutants import Mutant
+    broken = {by_id[i].function: break_of(i) for i in spec.mutants}
+    broken.update({f: WRONG for f in spec.stubbed})
+    if spec.attacks:
+        from tools.adversarial import ATTACKS
 
-            function = item[len("stub-") :]
-            path = workdir / f"{item}.py"
-            path.write_text(apply(reference_source, [Mutant(item, function, stubs[function], "not_implemented")]))
-        else:
-            from tools.adversarial import ATTACKS
-
-            attack = next(a for a in ATTACKS if a.id == item)
-            text, suffix = attack.build(reference_source)
-            path = workdir / f"{item}{suffix}"
-            path.write_text(text)
-        results = grader.grade(path)
-        table[item] = {f.name: f.score for f in results.functions}
-    return table
+        attack = next(a for a in ATTACKS if a.id == spec.attacks[0])
+        broken.update({f: WRONG for f, share in attack.honest.items() if share < 1.0 and f in attack.attacked})
+    return broken
 
 
-def expected_scores(spec, points, calibration):
-    """function -> the score this submission must get."""
+def expected_scores(spec, points, rule):
+    """function -> the score this submission must get, from the rule (a ScoreRule)."""
     if spec.broken:
         return {name: 0.0 for name in contract.NAMES}
-    if spec.attacks:
-        return dict(calibration[spec.attacks[0]])
-    scores = {name: float(points[name]) for name in contract.NAMES}
-    by_id = {m.id: m for m in MUTANTS}
-    for mutant_id in spec.mutants:
-        for function in affected(by_id[mutant_id].function):
-            scores[function] = calibration[mutant_id][function]
-    for function in spec.stubbed:  # a caller may still pass the cases that do not reach the stub
-        for name in affected(function):
-            scores[name] = calibration[f"stub-{function}"][name]
-    return scores
-
-
-def calibration_ids(specs):
-    """Everything the expected scores of ``specs`` need calibrated."""
-    return sorted({i for s in specs for i in s.mutants + s.attacks} | {f"stub-{f}" for s in specs for f in s.stubbed})
+    broken = broken_functions(spec)
+    return {name: rule.score(name, float(points[name]), broken) if broken else float(points[name]) for name in contract.NAMES}
 
 
 def main():

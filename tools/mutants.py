@@ -1071,7 +1071,54 @@ _CORRECT = [
     """),
 ]
 
-MUTANTS: tuple[Mutant, ...] = tuple(_PART1 + _PART2 + _PART3 + _PART4 + _CORRECT)
+# --- generic diagnoses (issue 12): all zeros, a dropped size-1 axis, the wrong axis ---------
+# Mistakes no specific catalogue entry rebuilds; diagnosis.py names them after the catalogue.
+_GENERIC = [
+    # all_zeros
+    _m("dJ_dW2-loop-plus-not-plus-equals", "dJ_dW2", """
+        def dJ_dW2(X2, dZ2):
+            dW2 = np.zeros((X2.shape[1], dZ2.shape[1]))
+            for n in range(X2.shape[0]):
+                dW2 + np.outer(X2[n], dZ2[n])
+            return dW2
+    """, "all_zeros"),
+    _m("dJ_dW1-integer-division", "dJ_dW1", """
+        def dJ_dW1(X, dZ1):
+            return (1 // X.shape[0]) * (X.T @ dZ1)
+    """, "all_zeros"),
+    # keepdims
+    _m("forward_n-one-output-flattened", "forward_n", """
+        def forward_n(X, params):
+            L = sum(1 for key in params if key.startswith("W"))
+            cache = {"A0": X}
+            A = X
+            for layer in range(1, L + 1):
+                Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+                A = sigmoid(Z) if layer < L or Z.shape[1] == 1 else softmax(Z)
+                cache[f"Z{layer}"] = Z
+                cache[f"A{layer}"] = A
+            return (A[:, 0] if A.shape[1] == 1 else A), cache
+    """, "keepdims"),
+    # wrong_axis
+    _m("dJ_dZ2-mean-over-rows", "dJ_dZ2", """
+        def dJ_dZ2(Y_hat, Y):
+            return np.mean(Y_hat - Y, axis=0, keepdims=True)
+    """, "wrong_axis"),
+    _m("dJ_db1-sum-over-all-axes", "dJ_db1", """
+        def dJ_db1(dZ1):
+            return np.sum(dZ1, keepdims=True)
+    """, "wrong_axis"),
+    _m("dJ_dW2-outer-product-per-row", "dJ_dW2", """
+        def dJ_dW2(X2, dZ2):
+            return np.array([np.outer(x, d) for x, d in zip(X2, dZ2)])
+    """, "wrong_axis"),
+    _m("cross_entropy-summed-over-rows-only", "cross_entropy", """
+        def cross_entropy(Y_hat, Y):
+            return -np.sum(Y * np.log(Y_hat), axis=0) / Y.shape[0]
+    """, "wrong_axis"),
+]
+
+MUTANTS: tuple[Mutant, ...] = tuple(_PART1 + _PART2 + _PART3 + _PART4 + _CORRECT + _GENERIC)
 
 _ids = [m.id for m in MUTANTS]
 assert len(_ids) == len(set(_ids)), "mutant ids must be unique"

@@ -1,13 +1,16 @@
 """Class-wide outputs of a batch: the gradebook CSV, summary.md and the mistakes chart."""
 
 import csv
+import html
 import io
+import re
 import statistics
 from collections import Counter
 from pathlib import Path
 
 from .. import contract
 from ..atomic import write_bytes_atomic, write_text_atomic
+from ..results import bounded_text
 
 
 def rows(record):
@@ -31,13 +34,21 @@ def rows(record):
     return out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Text a spreadsheet would run as a formula (``=1+2``, ``@SUM(..)``) starts with a quote."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def write_csv(all_rows, path):
     columns = ["id", "name", "email", "submission", "total", "max", *contract.NAMES, "error"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns)
     writer.writeheader()
     for row in all_rows:
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     write_text_atomic(path, buffer.getvalue())
     return path
 
@@ -71,6 +82,24 @@ class Tallies:
         self.mistakes.update(seen)
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+
+
+def markdown_text(text, limit=500):
+    """Text from a submission as inert markdown: one line, control characters escaped (see
+    results.visible), HTML written as entities and markdown punctuation backslash-escaped,
+    so nothing in it renders as a link, an image, a heading, a table cell or HTML."""
+    text = " ".join(bounded_text(str(text), limit).split())
+    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def markdown_code(name):
+    """A name as inline code when it is a plain identifier, else as inert text."""
+    name = str(name)
+    return f"`{name}`" if _PLAIN_NAME.fullmatch(name) else markdown_text(name, 200)
+
+
 def write_summary(tallies, path):
     lines = ["# Class summary", ""]
     graded = len(tallies.totals)
@@ -82,9 +111,9 @@ def write_summary(tallies, path):
         )
     lines += ["", "## Most common mistakes", "", "| mistake | submissions | where |", "|---|---|---|"]
     for mistake, count in tallies.mistakes.most_common(15):
-        places = [f"{fn} ({n})" for (fn, m), n in tallies.by_function.most_common() if m == mistake]
+        places = [f"{markdown_text(fn, 100)} ({n})" for (fn, m), n in tallies.by_function.most_common() if m == mistake]
         where = ", ".join(places[:5]) + (f" and {len(places) - 5} more functions" if len(places) > 5 else "")
-        lines.append(f"| `{mistake}` | {count} | {where} |")
+        lines.append(f"| {markdown_code(mistake)} | {count} | {where} |")
     lines += ["", "## Functions", "", "| function | mean share of points | full marks |", "|---|---|---|"]
     for name in contract.NAMES:
         values = tallies.function_scores.get(name) or []
@@ -93,7 +122,7 @@ def write_summary(tallies, path):
             lines.append(f"| `{name}` | {statistics.mean(values):.0%} | {full} of {len(values)} |")
     if tallies.errors:
         lines += ["", "## Submissions with a problem", ""]
-        lines += [f"- `{key}`: {error}" for key, error in tallies.errors[:100]]
+        lines += [f"- {markdown_code(key)}: {markdown_text(error)}" for key, error in tallies.errors[:100]]
     write_text_atomic(path, "\n".join(lines) + "\n")
     return path
 

@@ -3,9 +3,11 @@
 Schema (Gradescope autograder specification): ``score``, ``execution_time``, ``output``,
 ``tests`` with ``name``, ``score``, ``max_score``, ``status``, ``output``, ``tags``,
 ``visibility``. Each test carries the tag ``function:<name>`` and, when a known mistake was
-recognised, ``mistake:<id>``.
+recognised, ``mistake:<id>``. Who sees what (``visibility``) comes from grading.toml's
+[visibility] table (``GradingConfig.visibility``); without it everything is visible.
 """
 
+from ..config import Visibility
 from .text import findings_lines
 
 
@@ -26,7 +28,7 @@ def summary_output(results):
         lines.append(f"Your submission could not be graded: {results.fatal}")
     load = results.load or {}
     if load.get("skipped"):
-        lines.append(f"{len(load['skipped'])} top-level statements were not run when grading (only definitions are):")
+        lines.append(f"{load.get('skipped_count', len(load['skipped']))} top-level statements were not run when grading (only what the graded functions need is):")
         lines += [f"  {item}" for item in load["skipped"][:20]]
     if load.get("problems"):
         lines.append("Problems while running your definitions:")
@@ -36,7 +38,8 @@ def summary_output(results):
     return "\n".join(lines)
 
 
-def to_gradescope(results):
+def to_gradescope(results, visibility=None):
+    visibility = visibility or Visibility()
     tests = []
     for function in results.functions:
         tests.append(
@@ -47,21 +50,21 @@ def to_gradescope(results):
                 "status": "passed" if function.passed else "failed",
                 "output": test_output(function),
                 "tags": [f"function:{function.name}"] + [f"mistake:{m}" for m in function.mistakes],
-                "visibility": "visible",
+                "visibility": visibility.of(function.name),
             }
         )
     return {
         "score": round(results.score, 4),
         "execution_time": round(results.execution_time, 3),
         "output": summary_output(results),
-        "visibility": "visible",
+        "visibility": visibility.summary,
         "stdout_visibility": "hidden",
         "tests": tests,
     }
 
 
-def to_json(results):
+def to_json(results, visibility=None):
     """The Gradescope fields plus the full results (checks, findings, sandbox)."""
-    data = to_gradescope(results)
+    data = to_gradescope(results, visibility)
     data["results"] = results.to_dict()
     return data

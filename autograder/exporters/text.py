@@ -2,6 +2,8 @@
 
 import textwrap
 
+from ..results import visible
+
 
 def _wrap(text, indent):
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
@@ -30,15 +32,16 @@ def render(results, verbose=False):
     if load:
         note = f"Ran {load.get('kept', 0)} top-level definitions"
         skipped = load.get("skipped", [])
+        count = load.get("skipped_count", len(skipped))
         if skipped:
-            note += f"; skipped {len(skipped)} other top-level statement{'s' if len(skipped) != 1 else ''} (not run when grading)"
+            note += f"; skipped {count} other top-level statement{'s' if count != 1 else ''} (not run when grading)"
         if load.get("main_blocks"):
             note += f"; {load['main_blocks']} `if __name__ == \"__main__\"` block{'s' if load['main_blocks'] != 1 else ''} not run, as intended"
         lines.append(note + ".")
         for item in skipped[: 10 if verbose else 3]:
             lines.append(_wrap(f"skipped {item}", "    "))
-        if len(skipped) > (10 if verbose else 3):
-            lines.append(f"    ... and {len(skipped) - (10 if verbose else 3)} more")
+        if count > (10 if verbose else 3):
+            lines.append(f"    ... and {count - (10 if verbose else 3)} more")
         for item in load.get("problems", []):
             lines.append(_wrap(f"problem: {item}", "    "))
     lines.append("")
@@ -64,4 +67,6 @@ def render(results, verbose=False):
     passed = sum(1 for f in results.functions if f.passed)
     lines.append("")
     lines.append(f"{passed} of {len(results.functions)} functions pass every check.")
-    return "\n".join(lines) + "\n"
+    # Results are bounded and made visible when built; this keeps a terminal safe whatever
+    # built them (every control character but newline and tab shown as an escape).
+    return visible("\n".join(lines)) + "\n"

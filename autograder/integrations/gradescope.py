@@ -36,20 +36,29 @@ if ! "$PYTHON" -m venv "$ROOT/venv"; then
   rm -rf "$ROOT/venv"
   "$PYTHON" -m venv "$ROOT/venv"
 fi
-"$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
-"$ROOT/venv/bin/python" -m pip install --quiet "$ROOT"/source/*.whl
+# -I everywhere: no working folder on sys.path, no PYTHON* variables, no user site-packages
+"$ROOT/venv/bin/python" -I -m pip install --quiet --upgrade pip
+"$ROOT/venv/bin/python" -I -m pip install --quiet "$ROOT"/source/*.whl
 # The reference and the grading config stay readable by root (the grader) only.
 chmod -R go-rwx "$ROOT/source"
 # Computed once here, reused by every submission: the reference's values, the finite
 # differences and matplotlib's font cache.
-"$ROOT/venv/bin/python" -m autograder prepare --course "$ROOT/source"
+"$ROOT/venv/bin/python" -I -m autograder prepare --course "$ROOT/source"
 """
 
 RUN = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission.
 set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec "$ROOT/venv/bin/python" -m autograder gradescope-run --root "$ROOT"
+# -I: the working folder (where Gradescope may leave the submission) is not on sys.path
+"$ROOT/venv/bin/python" -I -m autograder gradescope-run --root "$ROOT"
+status=$?
+# The last resort: the grader could not even start (a broken venv): Gradescope still gets a score.
+if [ ! -s "$ROOT/results/results.json" ]; then
+  mkdir -p "$ROOT/results"
+  printf '{"score": 0, "execution_time": 0, "tests": [], "output": "Your submission could not be graded: internal grader error: the grader stopped with status %s before writing results."}\n' "$status" > "$ROOT/results/results.json"
+fi
+exit "$status"
 """
 
 
@@ -103,8 +112,13 @@ def _add(archive, name, text):
     archive.writestr(info, text)
 
 
-def run(root):
-    """Grade the submission in root/submission and write root/results/results.json."""
+def run(root, isolation="auto", require_isolation=None):
+    """Grade the submission in root/submission and write root/results/results.json.
+
+    The isolation is the strongest the container allows (sandbox.LADDER; without
+    CAP_SYS_ADMIN that is "uid": setup.sh made the course readable by root only), named in
+    results.json's ``extra_data``. ``require_isolation`` (else grading.toml's [sandbox]
+    require_isolation) refuses a weaker one: results.json then says why, with score 0."""
     import json
 
     from ..config import load_config
@@ -121,10 +135,37 @@ def run(root):
     if path is None:
         data = {"score": 0.0, "execution_time": 0, "output": f"Nothing was graded: {problem}.", "tests": []}
     else:
-        config = load_config(course.grading_config)
+        config = load_config(course.grading_config).with_limits(require_isolation=require_isolation)
         hide = [root / "source", root / "results", root / "submission"]
-        results = grade_file(path, config, lambda: load_reference(course), hide=hide)
-        data = to_gradescope(results)
+        results = grade_file(path, config, lambda: load_reference(course), hide=hide, isolation=isolation)
+        data = to_gradescope(results, config.visibility)
+        data["extra_data"] = {"isolation": results.sandbox.get("isolation")}
     # Written here, by the grader, once the worker has exited.
     write_text_atomic(results_path, json.dumps(data, indent=2) + "\n")
     return results_path
+
+
+def run_guarded(root, **options):
+    """``run(root, **options)``, with a last resort: whatever escapes it, results.json is still
+    written (score 0, the failure named). Returns (results path, None) or (results path, the error)."""
+    try:
+        return run(root, **options), None
+    except Exception as err:  # noqa: BLE001 - Gradescope must always get a score and a message
+        import json
+
+        from ..config import load_config
+        from ..course import Course
+        from ..exporters.gradescope import to_gradescope
+        from ..guard import describe, failed_results, render_safely
+
+        root = Path(root)
+        message = str(err) if isinstance(err, UserError) else describe(err)
+        try:
+            config = load_config(Course(root / "source").grading_config)
+        except Exception:  # noqa: BLE001 - the config may be what failed
+            config = None
+        results = failed_results(root / "submission", message, config)
+        text = render_safely(results, "gradescope", lambda r, _: json.dumps(to_gradescope(r, config.visibility if config else None), indent=2) + "\n")
+        results_path = root / "results" / "results.json"
+        write_text_atomic(results_path, text)
+        return results_path, err

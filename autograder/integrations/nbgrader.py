@@ -6,11 +6,19 @@
     OUT/source/backprop/data/            the MNIST files (released with the notebook)
     OUT/autograder_course/               the reference and grading config (never released)
 
-Each test cell runs the public checks (what students see) and, in a hidden block that
-``nbgrader generate_assignment`` strips from the release, the hidden tests. Its last line is
-the points earned, which nbgrader reads as partial credit, so the gradebook holds the same
-per-function scores as ``autograder grade``. The printed report (with the mistake and its
-fix) shows in the feedback; nbgrader_config.py strips the hidden test code from it.
+Each test cell calls this engine's checks: the public checks in a student's notebook, the
+hidden tests when nbgrader grades (nbgrader_config.py names the course folder in
+AUTOGRADER_COURSE, which the kernel inherits). The hidden tests live in that folder, not in
+the cell, so the cell is the same in the source, the release and every submission: its
+checksum holds and autograde has nothing to warn about. Its last line is the points earned,
+which nbgrader reads as partial credit, so the gradebook holds the same per-function scores
+as ``autograder grade``. The printed report (with the mistake and its fix) shows in the
+feedback. Only the graded cells carry nbgrader metadata (solution, locked test, locked text);
+the other code cells are plain cells that nbgrader leaves alone.
+
+nbgrader runs ``alembic`` through PATH when it creates the gradebook; nbgrader_config.py puts
+the running interpreter's folder first on PATH, so ``.venv/bin/nbgrader`` works from a shell
+with no activated venv.
 
 Cells under ``if __name__ == "__main__":`` (training, plots) also check that nbgrader is not
 executing the notebook (it sets NBGRADER_EXECUTION), so autograding does not train networks.
@@ -29,29 +37,25 @@ from .cells import copy_material, guard_with, python_notebook, reference_cells
 
 CONFIG = '''"""nbgrader settings for the backprop homework (written by `autograder export nbgrader`)."""
 import os
+import sys
 from pathlib import Path
-
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 HERE = Path(__file__).resolve().parent
 c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.root = str(HERE)
 c.CourseDirectory.course_id = "backprop"
 c.Execute.timeout = 120
-# The hidden tests find the reference and the grading config here.
+# The test cells run the hidden tests when this is set: the reference and the grading config.
 os.environ.setdefault("AUTOGRADER_COURSE", str(HERE / "autograder_course"))
-# Feedback shows each test's output (our report) but not the hidden test code.
-c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# nbgrader starts `alembic` through PATH: use the one installed next to this nbgrader, so
+# that `.venv/bin/nbgrader ...` works from a shell with no activated venv.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 '''
 
 TEST = """import os
 from autograder.inkernel import check_function
-_points = check_function("{name}", globals(), points={points:g}, quiet="NBGRADER_EXECUTION" in os.environ)
-### BEGIN HIDDEN TESTS
-_points = check_function("{name}", globals(), points={points:g}, course=os.environ["AUTOGRADER_COURSE"])
-### END HIDDEN TESTS
-_points"""
+# The public checks in your notebook; the hidden tests when nbgrader grades.
+check_function("{name}", globals(), points={points:g}, course=os.environ.get("AUTOGRADER_COURSE"))"""
 
 NOT_GRADING = '"NBGRADER_EXECUTION" not in os.environ'
 
@@ -69,8 +73,8 @@ def source_notebook(course):
         if cell.kind == "markdown":
             cells.append(new_markdown_cell(cell.source, metadata=_metadata(f"text_{number}", locked=True)))
         elif cell.function is None:
-            source = guard_with(cell.source, NOT_GRADING) if cell.experiment else cell.source
-            cells.append(new_code_cell(source, metadata=_metadata(f"code_{number}")))
+            # a plain cell: nbgrader metadata only on cells nbgrader tracks
+            cells.append(new_code_cell(guard_with(cell.source, NOT_GRADING) if cell.experiment else cell.source))
         else:
             name = cell.function
             points = config.points[name]

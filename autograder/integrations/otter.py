@@ -5,11 +5,18 @@ delimiters), with one question per contract function. Each question's tests call
 engine's checks in the kernel (autograder.inkernel), so otter users get the same cases, checks
 and diagnoses: a public test with the public checks, and a hidden one with the hidden tests,
 whose failure message is our report. Also written: OUT/data (the MNIST files, shipped to
-students) and OUT/autograder_course (the reference and grading config, shipped in the
-autograder zip only). Then, in OUT:
+students), and, shipped in the autograder zip only, OUT/autograder_course (the reference and
+grading config) and OUT/wheels (a wheel of this package). Then, in OUT:
 
     otter assign backprop.ipynb dist
     otter run -a dist/autograder/backprop-autograder_*.zip submission.ipynb
+
+The zip is self-contained: its environment.yml installs otter-grader and the wheel it carries
+(``./files/wheels/...whl``, a path relative to environment.yml, which is where conda and mamba
+run pip), so the environment otter and Gradescope build from the zip alone can grade. Its
+Python version is the one that ran the export. The hidden tests' results (which carry the
+diagnosis) are shown to students once grades are published, unless grading.toml's
+[visibility] sets ``otter_show_hidden = false`` (otter's ``show_hidden``).
 
 Cells that train networks or plot (those under ``if __name__ == "__main__":``) are tagged
 ``otter_ignore``: students run them, otter's grading skips them. otter scores a test case as
@@ -21,6 +28,9 @@ Our sandbox does not apply there; a submission can read the files next to it (th
 included) and patch anything in its kernel. Use ``autograder grade`` where that matters.
 """
 
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -28,6 +38,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
 from ..config import load_config
 from .cells import copy_material, python_notebook, reference_cells
+from .gradescope import build_wheel
 
 CONFIG = """# ASSIGNMENT CONFIG
 name: backprop
@@ -35,11 +46,17 @@ files:
   - data
 autograder_files:
   - autograder_course
+  - wheels
+requirements: requirements.txt
+python_version: "{python}"
+generate:
+  show_hidden: {show_hidden}
 export_cell: false
 check_all_cell: false
 tests:
   ok_format: false
 """
+WHEELS = "wheels"  # OUT/wheels, files/wheels in the autograder zip
 
 TEST = '''""" # BEGIN TEST CONFIG
 points: {points}
@@ -53,7 +70,9 @@ def test_{name}_{kind}(env):
 
 def master_notebook(course):
     config = load_config(course.grading_config)
-    cells = [new_raw_cell(CONFIG)]
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    show_hidden = "true" if config.visibility.otter_show_hidden else "false"
+    cells = [new_raw_cell(CONFIG.format(python=python, show_hidden=show_hidden))]
     for cell in reference_cells(course):
         if cell.kind == "markdown":
             cells.append(new_markdown_cell(cell.source))
@@ -79,10 +98,18 @@ def master_notebook(course):
     return python_notebook(cells)
 
 
-def export(course, out_dir):
+def export(course, out_dir, project_root=None):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     master = out_dir / "backprop.ipynb"
     nbformat.write(master_notebook(course), master)
     copy_material(course, out_dir / "data", out_dir / "autograder_course")
+    wheels = out_dir / WHEELS
+    shutil.rmtree(wheels, ignore_errors=True)
+    wheels.mkdir()
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = build_wheel(Path(project_root) if project_root else course.root, tmp)
+        shutil.copyfile(wheel, wheels / wheel.name)
+    # One pip requirement per line, added by otter to the zip's environment.yml.
+    (out_dir / "requirements.txt").write_text(f"./files/{WHEELS}/{wheel.name}\n")
     return master

@@ -1,0 +1,294 @@
+"""Is a mistake given its right name, or none?
+
+Each submission is the reference solution with one function rewritten the way a student
+might (tests/conftest.py's replace_function), graded with the hidden tests. The tests assert
+the mistake id the grader gives and that the fix it suggests is not one that would leave the
+function failing. The last tests feed the reference's own values through diagnose(): a
+correct result is never diagnosed.
+"""
+
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import replace_function
+
+from autograder import diagnosis
+from autograder.checks import CallOutcome, Verdict
+from autograder.structure import flatten
+
+
+@pytest.fixture(scope="module")
+def graded(hidden_grader, reference_source, tmp_path_factory):
+    """function, source -> that function's FunctionResult (each submission graded once)."""
+    folder = tmp_path_factory.mktemp("diagnosis")
+    cache = {}
+
+    def grade(function, source):
+        source = textwrap.dedent(source).strip("\n") + "\n"
+        key = (function, source)
+        if key not in cache:
+            path = folder / f"s{len(cache)}" / "backprop.py"
+            path.parent.mkdir()
+            path.write_text(replace_function(reference_source, function, source))
+            cache[key] = hidden_grader.grade(path).function(function)
+        return cache[key]
+
+    return grade
+
+
+def _text(result):
+    return "\n".join(f"{f.message} | fix: {f.fix}" for f in result.findings)
+
+
+def _finding(result, mistake):
+    found = [f for f in result.findings if f.mistake == mistake]
+    assert found, f"no finding tagged {mistake}: {result.mistakes}\n{_text(result)}"
+    return found[0]
+
+
+# --- the mislabels of issue 12 --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_is_a_dJ_dZ2_averaged_over_rows_named_a_wrong_axis_not_a_bias_mistake(graded, keepdims):
+    """np.mean(Y_hat - Y, axis=0) collapses the rows: not a bias mistake, and the fix is to
+    divide by N, not np.sum(dZ, axis=0, keepdims=True) (which still fails)."""
+    result = graded("dJ_dZ2", f"""
+        def dJ_dZ2(Y_hat, Y):
+            return np.mean(Y_hat - Y, axis=0, keepdims={keepdims})
+    """)
+    assert result.score < result.max_score
+    assert result.mistakes == ["wrong_axis"], _text(result)
+    finding = _finding(result, "wrong_axis")
+    assert "axis 0" in finding.message
+    for f in result.findings:
+        assert "bias" not in f.message and "keepdims=True" not in (f.fix or ""), _text(result)
+    assert "(Y_hat - Y) / N" in finding.fix
+
+
+@pytest.mark.parametrize("function", ["cross_entropy", "cost_n"])
+def test_is_a_loss_returned_per_row_told_the_mean_is_missing_not_to_use_float(graded, function):
+    """A loss of shape (N,): the missing step is the mean over the rows; float() of an (N,)
+    array fails, so it must not be suggested there."""
+    if function == "cross_entropy":
+        source = """
+            def cross_entropy(Y_hat, Y):
+                return -np.sum(Y * np.log(Y_hat), axis=1)
+        """
+    else:
+        source = """
+            def cost_n(Y_hat, Y):
+                if Y_hat.shape[1] == 1:
+                    return -(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat))[:, 0]
+                return -np.sum(Y * np.log(Y_hat), axis=1)
+        """
+    result = graded(function, source)
+    assert result.score < result.max_score
+    assert result.mistakes == ["missing_mean"], _text(result)
+    finding = _finding(result, "missing_mean")
+    assert "mean" in finding.message and "mean" in finding.fix
+    assert "float(...)" not in finding.message
+    for f in result.findings:  # "use float(...)" only where the array has one entry (N = 1)
+        if "float(...)" in f.message:
+            assert "shape (1,)" in f.message, _text(result)
+
+
+def test_is_a_loss_averaged_over_the_classes_named_with_its_factor_1_over_C(graded):
+    """np.mean over the (N, C) array divides by N * C: the loss is 1/C of the right one."""
+    result = graded("cross_entropy", """
+        def cross_entropy(Y_hat, Y):
+            return float(-np.mean(Y * np.log(Y_hat)))
+    """)
+    assert result.mistakes == ["scaled_by_constant"], _text(result)
+    finding = _finding(result, "scaled_by_constant")
+    assert "C = 4" in finding.message and "classes" in finding.message
+    assert "/ N" in finding.fix and "np.mean" not in finding.fix
+
+
+@pytest.mark.parametrize("function, source", [
+    ("dJ_dW2", """
+        def dJ_dW2(X2, dZ2):
+            return np.zeros((X2.shape[1], dZ2.shape[1]))
+    """),
+    ("dJ_dZ2", """
+        def dJ_dZ2(Y_hat, Y):
+            grad = np.zeros_like(Y_hat)
+            for n in range(len(Y), len(Y)):  # a loop that never runs
+                grad[n] = (Y_hat[n] - Y[n]) / len(Y)
+            return grad
+    """),
+    ("backprop", """
+        def backprop(X, Y, W1, b1, W2, b2):
+            return {"W1": np.zeros_like(W1), "b1": np.zeros_like(b1), "W2": np.zeros_like(W2), "b2": np.zeros_like(b2)}
+    """),
+], ids=["dJ_dW2", "dJ_dZ2-loop-never-runs", "backprop"])
+def test_is_an_all_zeros_gradient_called_all_zeros(graded, function, source):
+    """A gradient of zeros is named as such, whatever the function."""
+    result = graded(function, source)
+    assert result.mistakes == ["all_zeros"], _text(result)
+    assert "0" in _finding(result, "all_zeros").message
+
+
+def _softmax_finding(graded, shift):
+    result = graded("softmax", f"""
+        def softmax(Z):
+            exps = np.exp(Z{shift})
+            return exps / np.sum(exps, axis=1, keepdims=True)
+    """)
+    assert result.mistakes == ["unstable_softmax"], _text(result)
+    return _finding(result, "unstable_softmax")
+
+
+def test_does_a_softmax_shifted_by_the_whole_arrays_maximum_report_underflow(graded):
+    """Shifted by the global maximum, a row of logits near -1000 underflows: 0 / 0, not inf / inf."""
+    finding = _softmax_finding(graded, " - np.max(Z)")
+    assert "0 / 0" in finding.message and "inf / inf" not in finding.message
+    assert "axis=1" in finding.fix
+
+
+def test_does_a_softmax_shifted_by_each_rows_minimum_report_overflow(graded):
+    """Shifted by the row minimum, only overflow happens: inf / inf, not 0 / 0."""
+    finding = _softmax_finding(graded, " - np.min(Z, axis=1, keepdims=True)")
+    assert "inf / inf" in finding.message and "0 / 0" not in finding.message
+
+
+def test_does_an_unshifted_softmax_report_both_overflow_and_underflow(graded):
+    """Without a shift the +-1000 logits overflow in some rows and underflow in another."""
+    finding = _softmax_finding(graded, "")
+    assert "inf / inf" in finding.message and "0 / 0" in finding.message
+
+
+# --- generic diagnoses ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function, source, mistake, words", [
+    ("dJ_dW2", "def dJ_dW2(X2, dZ2):\n    return 2 * X2.T @ dZ2\n", "scaled_by_constant", ["2 times", "factor 2"]),
+    ("dJ_dX2", "def dJ_dX2(dZ2, W2):\n    return 0.5 * dZ2 @ W2.T\n", "scaled_by_constant", ["0.5 times", "1/2"]),
+    ("dJ_dW1", "def dJ_dW1(X, dZ1):\n    return X.T @ dZ1 / dZ1.shape[1]\n", "scaled_by_constant", ["1/H = 1/3"]),
+    ("dJ_dZ2", "def dJ_dZ2(Y_hat, Y):\n    return (Y_hat - Y) / Y.shape[1]\n", "scaled_by_constant", ["1/C = 1/4"]),
+    ("dJ_dW1", "def dJ_dW1(X, dZ1):\n    return 1.37 * (X.T @ dZ1)\n", "scaled_by_constant", ["1.37 times"]),
+    ("dJ_dX2", "def dJ_dX2(dZ2, W2):\n    return -(dZ2 @ W2.T)\n", "sign_flipped", ["opposite sign"]),
+    ("dJ_dW2", "def dJ_dW2(X2, dZ2):\n    return X2.T @ dZ2 * X2.shape[0]\n", "missing_mean", ["N = 7"]),
+    ("dJ_dW1", "def dJ_dW1(X, dZ1):\n    return X.T @ dZ1 / len(X)\n", "sum_vs_mean", ["N = 7"]),
+], ids=["times-2", "times-half", "over-H", "over-C", "general-factor", "times-minus-1", "times-N", "over-N"])
+def test_is_a_constant_factor_named_and_printed(graded, function, source, mistake, words):
+    """A result that is c times the correct one is named, with the factor it found."""
+    result = graded(function, source)
+    assert result.mistakes[0] == mistake, _text(result)
+    assert set(result.mistakes) <= {mistake, "missing_mean", "sum_vs_mean", "scaled_by_constant"}, _text(result)
+    text = _text(result)
+    for word in words:
+        assert word in text, text
+
+
+def test_is_a_bias_summed_over_every_axis_named_a_wrong_axis(graded):
+    """np.sum(dZ1, keepdims=True) adds up the columns too: shape (1, 1) for (1, H)."""
+    result = graded("dJ_db1", """
+        def dJ_db1(dZ1):
+            return np.sum(dZ1, keepdims=True)
+    """)
+    assert result.mistakes == ["wrong_axis"], _text(result)
+    finding = _finding(result, "wrong_axis")
+    assert "all axes" in finding.message and "axis 0" in finding.fix
+
+
+def test_is_a_gradient_left_one_per_row_told_to_add_up_the_rows(graded):
+    """Per-example outer products (N, H, C) whose sum over the rows is dW2."""
+    result = graded("dJ_dW2", """
+        def dJ_dW2(X2, dZ2):
+            return np.einsum("nh,nc->nhc", X2, dZ2)
+    """)
+    assert result.mistakes == ["wrong_axis"], _text(result)
+    finding = _finding(result, "wrong_axis")
+    assert "one entry per row" in finding.message and "sum over axis 0" in finding.message
+
+
+def test_is_a_dropped_size_one_axis_named_keepdims(graded):
+    """forward_n returning Y_hat as (N,) for one output unit: the (N, 1) axis was dropped."""
+    result = graded("forward_n", """
+        def forward_n(X, params):
+            L = sum(1 for key in params if key.startswith("W"))
+            cache = {"A0": X}
+            A = X
+            for layer in range(1, L + 1):
+                Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+                A = sigmoid(Z) if layer < L or Z.shape[1] == 1 else softmax(Z)
+                cache[f"Z{layer}"] = Z
+                cache[f"A{layer}"] = A
+            return (A[:, 0] if A.shape[1] == 1 else A), cache
+    """)
+    assert result.mistakes == ["keepdims"], _text(result)
+    assert "(7, 1)" in _finding(result, "keepdims").fix
+
+
+def test_is_a_result_with_the_transposed_shape_but_other_values_not_called_transposed(graded):
+    """(C, H) for (H, C) whose values are not the transpose: the name is absent."""
+    result = graded("dJ_dW2", """
+        def dJ_dW2(X2, dZ2):
+            return (X2.T @ dZ2).reshape(dZ2.shape[1], X2.shape[1])
+    """)
+    assert result.score < result.max_score
+    assert "transposed" not in result.mistakes, _text(result)
+
+
+# --- correct code is never diagnosed ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("function, source", [
+    ("dJ_dZ2", "def dJ_dZ2(Y_hat, Y):\n    return np.subtract(Y_hat, Y) / len(Y)\n"),
+    ("cross_entropy", "def cross_entropy(Y_hat, Y):\n    return float(np.mean(-np.sum(Y * np.log(Y_hat), axis=1)))\n"),
+    ("cost_n", "def cost_n(Y_hat, Y):\n    per_row = -np.sum(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat), axis=1) if Y.shape[1] == 1 else -np.sum(Y * np.log(Y_hat), axis=1)\n    return float(per_row.mean())\n"),
+    ("dJ_db2", "def dJ_db2(dZ2):\n    return dZ2.sum(0)[None, :]\n"),
+    ("dJ_dW2", "def dJ_dW2(X2, dZ2):\n    return np.einsum('nh,nc->hc', X2, dZ2)\n"),
+    ("softmax", "def softmax(Z):\n    e = np.exp(Z - Z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n"),
+], ids=["dJ_dZ2", "cross_entropy", "cost_n", "dJ_db2", "dJ_dW2", "softmax"])
+def test_does_a_correct_variant_keep_its_points_with_no_name(graded, function, source):
+    result = graded(function, source)
+    assert result.score == result.max_score and result.mistakes == [], _text(result)
+
+
+def test_is_the_reference_value_never_diagnosed(hidden_grader):
+    """Fed the reference's own result as if a check had failed, does diagnose() name nothing,
+    for every case of every function? (Every rebuilt mistake must differ from the correct value.)"""
+    named, checked = [], 0
+    for function, cases in hidden_grader.plan.items():
+        for case in cases:
+            if case.expected is None:
+                continue
+            checked += 1
+            leaves = flatten(case.expect, case.expected)
+            outcome = CallOutcome("ok", value=case.expected, args_after=list(case.args))
+            for check in ("value", "finite_differences"):
+                found = diagnosis.diagnose(case, outcome, [Verdict(check, "fail")], leaves, "hidden", hidden_grader.reference)
+                if found:
+                    named.append((function, case.label, check, found.mistake))
+    assert checked >= 50 and named == []
+
+
+def test_is_a_zero_result_not_called_all_zeros_when_zero_is_right(hidden_grader):
+    """diagnose() on a case whose correct value is zero (both inputs of relative_error zero)
+    does not call a zero result all_zeros."""
+    case = next(c for c in hidden_grader.plan["relative_error"] if c.label == "both zero")
+    leaves = flatten(case.expect, np.float64(0.0))
+    found = diagnosis.diagnose(case, CallOutcome("ok", value=0.0, args_after=list(case.args)), [Verdict("value", "fail")], leaves, "hidden")
+    assert found is None or found.mistake != "all_zeros"
+
+
+def test_is_a_gradient_equal_to_finite_differences_never_diagnosed_in_the_public_checks(public_grader):
+    """Public checks compare with finite differences: a gradient equal to them (as a correct
+    one is, to rounding) is never named, whatever the function."""
+    named, checked = [], 0
+    for function, cases in public_grader.plan.items():
+        for case in cases:
+            exact = {path: case.probes(path) for path in case.fd}
+            if not exact or not all(p.exact for p in exact.values()) or set(exact) != {""}:
+                continue
+            checked += 1
+            value = exact[""].numeric.reshape(exact[""].shape)
+            leaves = flatten(case.expect, value)
+            outcome = CallOutcome("ok", value=value, args_after=list(case.args))
+            found = diagnosis.diagnose(case, outcome, [Verdict("finite_differences", "fail")], leaves, "public")
+            if found:
+                named.append((function, case.label, found.mistake))
+    assert checked >= 20 and named == []
