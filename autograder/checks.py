@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import gradcheck as gc
-from . import oracle
+from . import contract, oracle
 from .structure import Arr, Mismatch, Scalar, describe, flatten, is_float_scalar, scalar_value
 
 
@@ -302,7 +302,9 @@ def _failed_call(outcome, function, mode="public", sizes=frozenset()):
         if where:
             message += f" (line {where['line']}, in {where['function']}: `{where['text']}`)"
         if inside:
-            return message + f"; {inside} is graded on its own too", None, None
+            if inside in contract.BY_NAME:
+                return message + f"; {inside} is graded on its own too", None, None
+            return message, "raises", None
         if kind in ("SystemExit", "KeyboardInterrupt"):
             message += "; a graded function must return its result, not stop the program"
         return message, "raises", None
