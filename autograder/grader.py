@@ -12,6 +12,8 @@ A Grader builds its plan (the cases, the reference's results, the finite differe
 and reuses it for every submission it grades, which is what makes batches fast.
 """
 
+import ast
+import re
 import time
 
 import numpy as np
@@ -133,6 +135,7 @@ class Grader:
             if session.worker is not None:
                 session.worker.stop()
         _cross_reference(functions, parsed.calls)
+        _point_at_returns(functions, parsed.units)
         score = round(sum(f.score for f in functions), 4)
         return Results(
             submission=name,
@@ -685,6 +688,53 @@ def _cross_reference(functions, calls):
         one = len(broken) == 1
         message = f"{f.name} calls your {listed}, which fail{'s' if one else ''} {'its' if one else 'their'} own checks: fix {'it' if one else 'them'} first"
         f.findings.append(Finding("calls", "", message))
+
+
+VALUE_FINDINGS = ("value", "finite_differences", "properties")
+_LOCATION = re.compile(r"^(.*)line (\d+)$")
+
+
+def _point_at_returns(functions, units):
+    """A wrong value's finding names the line that returns it, when the student's function
+    has exactly one `return` of its own (nested functions and lambdas aside): "returned at
+    line 57: `return X2 @ dZ2`". The line is the student's own text, never a hidden value."""
+    wrong = {f.name: f for f in functions if any(x.check in VALUE_FINDINGS for x in f.findings)}
+    if not wrong:
+        return
+    definitions = {}
+    for unit in units:  # the last definition of a name is the one that was graded
+        if not unit.source.lstrip().startswith(("def ", "async def ", "@")):
+            continue
+        try:
+            tree = ast.parse(unit.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wrong:
+                definitions[node.name] = (unit, node)
+    for name, (unit, node) in definitions.items():
+        returns = [r for r in _own_nodes(node) if isinstance(r, ast.Return) and r.value is not None]
+        location = _LOCATION.match(unit.label)
+        if len(returns) != 1 or not location:
+            continue
+        line = int(location.group(2)) + returns[0].lineno - 1
+        text = unit.source.splitlines()[returns[0].lineno - 1].strip()
+        text = text if len(text) <= 100 else text[:97] + "..."
+        for finding in wrong[name].findings:
+            if finding.check in VALUE_FINDINGS:
+                finding.message += f" (returned at {location.group(1)}line {line}: `{text}`)"
+
+
+def _own_nodes(function):
+    """The nodes of a function's body, without those of the functions, lambdas and classes
+    defined inside it."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                stack.append(child)
 
 
 def grade_file(path, config, reference=None, hide=(), isolation="auto", sandbox=None, spare=None):

@@ -178,3 +178,19 @@ def test_hidden_feedback_never_prints_inputs_or_reference_values(hidden_grader, 
     plan_case = hidden_grader.plan["dJ_dW1"][1]
     for value in list(plan_case.expected.ravel()[:5]) + list(plan_case.args[0].ravel()[:5]):
         assert f"{value:.6g}" not in text and f"{value:.4f}" not in text
+
+
+def test_does_a_wrong_value_message_point_at_the_line_that_returns_it(hidden_grader, reference_source, tmp_path):
+    source = replace_function(reference_source, "dJ_dZ2", "def dJ_dZ2(Y_hat, Y):\n    diff = Y_hat - Y\n    return diff * 2.0 / Y.shape[0]\n")
+    lines = source.splitlines()
+    line = next(i + 1 for i, text in enumerate(lines) if text.strip() == "return diff * 2.0 / Y.shape[0]")
+    results = hidden_grader.grade(write(tmp_path, source))
+    messages = [f.message for f in results.function("dJ_dZ2").findings if f.check == "value"]
+    assert messages and all(f"(returned at line {line}: `return diff * 2.0 / Y.shape[0]`)" in m for m in messages)
+
+
+def test_is_no_line_pointed_at_when_a_function_has_several_returns(hidden_grader, reference_source, tmp_path):
+    body = "def dJ_dZ2(Y_hat, Y):\n    if Y.shape[0] > 0:\n        return 2.0 * (Y_hat - Y) / Y.shape[0]\n    return Y_hat\n"
+    results = hidden_grader.grade(write(tmp_path, replace_function(reference_source, "dJ_dZ2", body)))
+    findings = results.function("dJ_dZ2").findings
+    assert findings and not any("returned at" in f.message for f in findings)

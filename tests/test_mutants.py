@@ -214,3 +214,25 @@ def test_does_a_correct_variant_get_full_marks(graded, mutant):
     results = _grade_mutant(graded, mutant)
     assert results.score == results.max_score, _report(results)
     assert all(not f.mistakes for f in results.functions), _report(results)
+
+
+@pytest.mark.slow
+def test_does_the_class_generators_rule_agree_with_the_grader_on_every_mutant_and_stub(grader, graded):
+    """tools/classgen.py states expected scores from the rule (never by grading); grading each
+    usable mutant (graded once for this module, see ``graded``) and each stub checks the
+    rule's declarations (BREAKS) against the grader."""
+    from tools import classgen
+
+    course = find_course(ROOT)
+    points = load_config(course.grading_config).points
+    rule = classgen.ScoreRule.build(grader.plan, course.solution)
+    stubs = classgen.stub_sources()
+    items = [(m.id, classgen.Spec(m.id, "mutated", ".py", mutants=[m.id])) for m in classgen.usable_mutants()]
+    items += [(f"classgen-stub-{f}", classgen.Spec(f"stub-{f}", "stubbed", ".py", stubbed=[f])) for f in contract.NAMES]
+    mismatches = []
+    for key, spec in items:
+        results = graded(key, classgen.source_of(spec, REFERENCE_SOURCE, stubs))
+        got = {f.name: f.score for f in results.functions}
+        want = classgen.expected_scores(spec, points, rule)
+        mismatches += [(spec.name, name, got[name], want[name]) for name in contract.NAMES if abs(got[name] - want[name]) > 0.01]
+    assert mismatches == [], mismatches[:10]
