@@ -16,6 +16,7 @@ from conftest import replace_function
 from autograder import diagnosis
 from autograder.checks import CallOutcome, Verdict
 from autograder.structure import flatten
+from tools.mutants import MUTANTS
 
 
 @pytest.fixture(scope="module")
@@ -206,18 +207,8 @@ def test_is_a_gradient_left_one_per_row_told_to_add_up_the_rows(graded):
 
 def test_is_a_dropped_size_one_axis_named_keepdims(graded):
     """forward_n returning Y_hat as (N,) for one output unit: the (N, 1) axis was dropped."""
-    result = graded("forward_n", """
-        def forward_n(X, params):
-            L = sum(1 for key in params if key.startswith("W"))
-            cache = {"A0": X}
-            A = X
-            for layer in range(1, L + 1):
-                Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
-                A = sigmoid(Z) if layer < L or Z.shape[1] == 1 else softmax(Z)
-                cache[f"Z{layer}"] = Z
-                cache[f"A{layer}"] = A
-            return (A[:, 0] if A.shape[1] == 1 else A), cache
-    """)
+    flattened = next(m for m in MUTANTS if m.id == "forward_n-one-output-flattened")
+    result = graded("forward_n", flattened.source)
     assert result.mistakes == ["keepdims"], _text(result)
     assert "(7, 1)" in _finding(result, "keepdims").fix
 

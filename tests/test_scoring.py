@@ -154,23 +154,26 @@ def test_does_a_bias_gradient_without_keepdims_earn_nothing(hidden_grader, tmp_p
     assert_scores(results, {"dJ_db1": 0.0, "backprop": 0.0}, untouched=("dJ_dW1", "dJ_db2"))
 
 
+# softmax and cross_entropy computed in float32, returned as float64
+FLOAT32_INSIDE = {
+    "softmax": """
+        def softmax(Z):
+            Z = np.asarray(Z, dtype=np.float32)
+            e = np.exp(Z - Z.max(axis=1, keepdims=True))
+            return (e / e.sum(axis=1, keepdims=True)).astype(np.float64)
+    """,
+    "cross_entropy": """
+        def cross_entropy(Y_hat, Y):
+            Y_hat, Y = Y_hat.astype(np.float32), Y.astype(np.float32)
+            return float(-np.sum(Y * np.log(Y_hat)) / Y.shape[0])
+    """,
+}
+
+
 def test_does_float32_inside_a_float64_result_keep_every_point(hidden_grader, tmp_path):
     """Within the one tolerance (1e-6) every check passes, the properties included (they
     held row sums to 1e-9 and the loss definition to 1e-9 before)."""
-    path = submission(
-        tmp_path, "float32",
-        softmax="""
-            def softmax(Z):
-                Z = np.asarray(Z, dtype=np.float32)
-                e = np.exp(Z - Z.max(axis=1, keepdims=True))
-                return (e / e.sum(axis=1, keepdims=True)).astype(np.float64)
-        """,
-        cross_entropy="""
-            def cross_entropy(Y_hat, Y):
-                Y_hat, Y = Y_hat.astype(np.float32), Y.astype(np.float32)
-                return float(-np.sum(Y * np.log(Y_hat)) / Y.shape[0])
-        """,
-    )  # fmt: skip
+    path = submission(tmp_path, "float32", **FLOAT32_INSIDE)
     got = scores(hidden_grader.grade(path))
     # gradient_check differences a float32 loss with eps = 1e-5: its errors are noise (about
     # 1e-2), so it reports a correct backprop as wrong and rightly fails; everything else is full
@@ -178,20 +181,7 @@ def test_does_float32_inside_a_float64_result_keep_every_point(hidden_grader, tm
 
 
 def test_float32_inside_passes_the_public_checks_too(public_grader, tmp_path):
-    path = submission(
-        tmp_path, "float32-public",
-        softmax="""
-            def softmax(Z):
-                Z = np.asarray(Z, dtype=np.float32)
-                e = np.exp(Z - Z.max(axis=1, keepdims=True))
-                return (e / e.sum(axis=1, keepdims=True)).astype(np.float64)
-        """,
-        cross_entropy="""
-            def cross_entropy(Y_hat, Y):
-                Y_hat, Y = Y_hat.astype(np.float32), Y.astype(np.float32)
-                return float(-np.sum(Y * np.log(Y_hat)) / Y.shape[0])
-        """,
-    )  # fmt: skip
+    path = submission(tmp_path, "float32-public", **FLOAT32_INSIDE)
     results = public_grader.grade(path)
     for name in ("softmax", "cross_entropy", "forward"):
         assert results.function(name).passed, results.function(name).findings
