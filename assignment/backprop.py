@@ -392,8 +392,10 @@ def gradient_check(X, Y, W1, b1, W2, b2, eps=1e-5):
     """Compare backprop with numerical gradients of the mean cross-entropy.
 
     Arguments as for backprop. Returns {"W1": float, "b1": float, "W2": float, "b2": float},
-    each the relative error between backprop's gradient and numerical_gradient's. The
-    parameters are left unchanged.
+    each the relative error between backprop's gradient and numerical_gradient's. Call your
+    own backprop, and your own numerical_gradient on each parameter array as it is shaped
+    (the grader checks that both were called, and plants errors through them). The parameters are
+    left unchanged.
     """
     raise NotImplementedError("replace this line with your code")
 

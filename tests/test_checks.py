@@ -269,3 +269,11 @@ def test_does_fit_returning_an_odd_value_get_a_result_not_a_crash(hidden_grader,
     f = results.function("fit")
     assert results.fatal is None and f.score == (f.max_score if full else 0.0), f.findings
     assert all(g.score == g.max_score for g in results.functions if g.name != "fit")
+
+
+def test_does_hiding_numbers_keep_the_public_tolerance_and_nothing_else():
+    from autograder.checks import hide_numbers
+
+    text = "every relative error should be below 1e-06; yours reports W1: 3.2e-01, b2: 0.25"
+    hidden = hide_numbers(text, keep=("1e-06",))
+    assert "below 1e-06" in hidden and "3.2e-01" not in hidden and "0.25" not in hidden
