@@ -1383,11 +1383,23 @@ def _reply_attack(id, description, name, body, says=()):
     )
 
 
-def _npy(expression, allow_pickle=False):
+def _npy(expression):
     """Reply body: the result is blob ``expression`` (an array), written as .npy."""
     return (
-        f"buffer = io.BytesIO()\nnumpy.lib.format.write_array(buffer, {expression}, allow_pickle={allow_pickle})\n"
+        f"buffer = io.BytesIO()\nnumpy.lib.format.write_array(buffer, {expression})\n"
         "return real_pack(dict(header, status='ok', result={'t': 'arr', 'i': len(blobs)}), list(blobs) + [buffer.getvalue()])"
+    )
+
+
+def _object_npy(payload):
+    """Reply body: the result is a hand-made .npy of dtype object ('|O') whose data is the
+    bytes ``payload`` (an expression): what numpy would write for an object array. The
+    grader must refuse it from the header alone, never read the data."""
+    return (
+        "head = \"{'descr': '|O', 'fortran_order': False, 'shape': (2,), }\"\n"
+        "head = head + ' ' * (-(10 + len(head) + 1) % 64) + '\\n'  # the whole header a multiple of 64 bytes\n"
+        f"blob = b'\\x93NUMPY\\x01\\x00' + len(head).to_bytes(2, 'little') + head.encode('latin1') + {payload}\n"
+        "return real_pack(dict(header, status='ok', result={'t': 'arr', 'i': len(blobs)}), list(blobs) + [blob])"
     )
 
 
@@ -1432,7 +1444,7 @@ _REPLIES = [
     _reply_attack(
         "reply-pickled-object-array", f"dJ_dW1 returns a pickled object array whose unpickling would create /tmp/{MARKER}-unpickled",
         "dJ_dW1",
-        f"class Boom:\n    def __reduce__(self):\n        return (open, ('/tmp/{MARKER}-unpickled', 'w'))\n" + _npy("numpy.array([Boom(), 1], dtype=object)", allow_pickle=True),
+        f"import pickle\nclass Boom:\n    def __reduce__(self):\n        return (open, ('/tmp/{MARKER}-unpickled', 'w'))\n" + _object_npy("pickle.dumps([Boom(), 1])"),
         says=("did not follow the protocol",),
     ),
     _reply_attack(
