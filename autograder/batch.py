@@ -23,7 +23,6 @@ summary.md for what is done.
 
 import concurrent.futures
 import dataclasses
-import functools
 import hashlib
 import json
 import multiprocessing
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_text_atomic
+from .plancache import engine_version
 from .errors import UserError
 from .submission import SubmissionError, check_regular_file, pick_file
 
@@ -191,19 +191,6 @@ def _digest(path):
 
 
 # --- what a stored result depends on ----------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def engine_version():
-    """A digest of this package's own source files, found on disk (not listed by hand);
-    computed once per process, so it names the code this process loaded."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:32]
 
 
 def grading_key(course, config):

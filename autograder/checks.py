@@ -9,6 +9,7 @@ expected and what came back. In hidden grading no message contains the hidden in
 the reference's values: only shapes, dtypes, relative errors and where entries differ.
 """
 
+import functools
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -294,12 +295,20 @@ def hide_numbers(text, sizes=frozenset(), keep=()):
     return "".join(out)
 
 
+def raised_in_callee(outcome, function):
+    """The function ``function`` called in which its exception was raised, or None when it
+    was raised in ``function`` itself (or at module level)."""
+    where = (outcome.exception or {}).get("where") or {}
+    inside = where.get("function")
+    return None if inside in (None, function, "<module>") else inside
+
+
 def _failed_call(outcome, function, mode="public", sizes=frozenset()):
     if outcome.status == "raised":
         exc = outcome.exception or {}
         kind = exc.get("type", "an exception")
         where = exc.get("where")
-        inside = where["function"] if where and where.get("function") not in (None, function, "<module>") else None
+        inside = raised_in_callee(outcome, function)
         if kind == "NotImplementedError":
             if inside:  # a stub it calls: that function's own result says so
                 return f"stopped in {inside}, which is not implemented yet", None, f"implement {inside} first"
@@ -498,11 +507,16 @@ def _check_properties(case, leaves, outcome, mode, tolerance, record):
     record("properties", "pass")
 
 
+@functools.cache
+def _parameters(check):
+    return frozenset(inspect.signature(check).parameters)
+
+
 def _run_property(check, case, values, tolerance, outcome=None):
     """A property is ``check(case, values)`` or, when it compares numbers, ``check(case,
     values, tolerance)`` with the config's one tolerance; one that judges what the grader
     saw during the call (oracle.Evidence) also takes ``outcome``."""
-    wanted = inspect.signature(check).parameters
+    wanted = _parameters(check)
     extra = {}
     if "tolerance" in wanted:
         extra["tolerance"] = tolerance

@@ -298,21 +298,19 @@ def _generic_shape(case, leaves, expected, tight):
 
     # one value per row where their mean (or sum) is the result
     if N and N > 1 and got.ndim >= 1 and got.shape[0] == N:
+        reductions = (
+            (np.mean, "missing_mean", "mean", "the mean over the batch", "average over the rows (axis 0)"),
+            (np.sum, "wrong_axis", "sum", "the sum over axis 0", "add up the rows (a sum over axis 0)"),
+        )  # fmt: skip
         for keep in (False, True):
-            mean = got.mean(axis=0, keepdims=keep)
-            if mean.shape == want.shape and _close(mean, want, None, tight):
-                return Diagnosis(
-                    "missing_mean",
-                    f"the result{where} has one entry per row (shape {got.shape}) and their mean over the N = {N} rows is the correct value: the mean over the batch is missing",
-                    f"average over the rows (axis 0) so the result has shape {want.shape}",
-                )
-            total = got.sum(axis=0, keepdims=keep)
-            if total.shape == want.shape and _close(total, want, None, tight):
-                return Diagnosis(
-                    "wrong_axis",
-                    f"the result{where} has one entry per row (shape {got.shape}) and their sum over the N = {N} rows is the correct value: the sum over axis 0 is missing",
-                    f"add up the rows (a sum over axis 0) so the result has shape {want.shape}",
-                )
+            for reduce, mistake, kind, missing, fix in reductions:
+                reduced = reduce(got, axis=0, keepdims=keep)
+                if reduced.shape == want.shape and _close(reduced, want, None, tight):
+                    return Diagnosis(
+                        mistake,
+                        f"the result{where} has one entry per row (shape {got.shape}) and their {kind} over the N = {N} rows is the correct value: {missing} is missing",
+                        f"{fix} so the result has shape {want.shape}",
+                    )
 
     # an argument reduced over the wrong axis
     params = contract.spec(case.function).params if case.function in contract.NAMES else ()

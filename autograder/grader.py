@@ -12,15 +12,13 @@ A Grader builds its plan (the cases, the reference's results, the finite differe
 and reuses it for every submission it grades, which is what makes batches fast.
 """
 
-import ast
-import re
 import time
 
 import numpy as np
 
 from . import contract, oracle, plancache, wire
 from .cases import PlanBuilder
-from .checks import VALUE_CHECKS, CallOutcome, evaluate, hide_numbers, shape_sizes, unjudged
+from .checks import VALUE_CHECKS, CallOutcome, evaluate, hide_numbers, raised_in_callee, shape_sizes, unjudged
 from .diagnosis import diagnose
 from .results import MAX_ITEMS, CheckScore, Finding, FunctionResult, Results
 from .sandbox import MID_CALL, Sandbox, WorkerGone, WorkerTimeout
@@ -135,7 +133,7 @@ class Grader:
             if session.worker is not None:
                 session.worker.stop()
         _cross_reference(functions, parsed.calls)
-        _point_at_returns(functions, parsed.units)
+        _point_at_returns(functions, parsed.returns)
         score = round(sum(f.score for f in functions), 4)
         return Results(
             submission=name,
@@ -411,7 +409,7 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
                     mistakes.append(later.mistake)
                     if len(findings) < MAX_FINDINGS:
                         findings.append(Finding(later.check, case.label, later.message, later.mistake, later.fix))
-        if _not_implemented(outcome) and not _in_a_callee(outcome, name):  # a stub it calls may not be reached by every case
+        if _not_implemented(outcome) and not raised_in_callee(outcome, name):  # a stub it calls may not be reached by every case
             stop_reason = "the function is not implemented"
         elif outcome.status in ("timeout", "died"):
             stop_reason = f"an earlier case {'timed out' if outcome.status == 'timeout' else 'ended the worker'}"
@@ -528,12 +526,6 @@ def _clamped(value, low, high, kind):
 
 def _not_implemented(outcome):
     return outcome.status == "raised" and (outcome.exception or {}).get("type") == "NotImplementedError"
-
-
-def _in_a_callee(outcome, function):
-    """Whether the exception was raised in another function than ``function`` (one it calls)."""
-    where = (outcome.exception or {}).get("where") or {}
-    return where.get("function") not in (None, function, "<module>")
 
 
 def _request(case, limits):
@@ -691,50 +683,19 @@ def _cross_reference(functions, calls):
 
 
 VALUE_FINDINGS = ("value", "finite_differences", "properties")
-_LOCATION = re.compile(r"^(.*)line (\d+)$")
 
 
-def _point_at_returns(functions, units):
-    """A wrong value's finding names the line that returns it, when the student's function
-    has exactly one `return` of its own (nested functions and lambdas aside): "returned at
-    line 57: `return X2 @ dZ2`". The line is the student's own text, never a hidden value."""
-    wrong = {f.name: f for f in functions if any(x.check in VALUE_FINDINGS for x in f.findings)}
-    if not wrong:
-        return
-    definitions = {}
-    for unit in units:  # the last definition of a name is the one that was graded
-        if not unit.source.lstrip().startswith(("def ", "async def ", "@")):
+def _point_at_returns(functions, returns):
+    """A wrong value's finding names the line that returns it (``returns``: Parsed.returns,
+    found from the syntax tree): "returned at line 57: `return X2 @ dZ2`". The line is the
+    student's own text, never a hidden value."""
+    for f in functions:
+        where = returns.get(f.name)
+        if where is None:
             continue
-        try:
-            tree = ast.parse(unit.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wrong:
-                definitions[node.name] = (unit, node)
-    for name, (unit, node) in definitions.items():
-        returns = [r for r in _own_nodes(node) if isinstance(r, ast.Return) and r.value is not None]
-        location = _LOCATION.match(unit.label)
-        if len(returns) != 1 or not location:
-            continue
-        line = int(location.group(2)) + returns[0].lineno - 1
-        text = unit.source.splitlines()[returns[0].lineno - 1].strip()
-        text = text if len(text) <= 100 else text[:97] + "..."
-        for finding in wrong[name].findings:
+        for finding in f.findings:
             if finding.check in VALUE_FINDINGS:
-                finding.message += f" (returned at {location.group(1)}line {line}: `{text}`)"
-
-
-def _own_nodes(function):
-    """The nodes of a function's body, without those of the functions, lambdas and classes
-    defined inside it."""
-    stack = list(function.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.append(child)
+                finding.message += f" (returned at {where.location}: `{where.text}`)"
 
 
 def grade_file(path, config, reference=None, hide=(), isolation="auto", sandbox=None, spare=None):

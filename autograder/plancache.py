@@ -8,6 +8,7 @@ cache folder, which the sandbox hides from workers; with no isolation the cache 
 since a submission could then rewrite it.
 """
 
+import functools
 import hashlib
 import sys
 from pathlib import Path
@@ -19,16 +20,26 @@ from .atomic import write_bytes_atomic
 from .gradcheck import Probes, random_directions
 from .locations import cache_dir  # noqa: F401 - part of this module's interface
 
-_ENGINE_FILES = ("cases.py", "oracle.py", "gradcheck.py", "structure.py", "contract.py", "wire.py", "plancache.py")
 FORMAT = 1
+
+
+@functools.lru_cache(maxsize=1)
+def engine_version():
+    """A digest of this package's own source files, found on disk (not listed by hand);
+    computed once per process, so it names the code this process loaded. It keys the plan
+    cache and each stored result of a batch (batch.py)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
 
 
 def plan_key(reference, seeds, functions):
     """A digest of everything the plan's values depend on."""
-    digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in _ENGINE_FILES:
-        digest.update((here / name).read_bytes())
+    digest = hashlib.sha256(engine_version().encode())
     if reference is not None:
         digest.update(Path(reference.__file__).read_bytes())
     digest.update(repr((FORMAT, __version__, np.__version__, sys.version_info[:2], tuple(seeds), tuple(functions))).encode())

@@ -109,6 +109,14 @@ class CallGraph:
         return previous
 
 
+@dataclass(frozen=True)
+class ReturnLine:
+    """Where a function returns its value, when it has exactly one `return` of its own."""
+
+    location: str  # "line 57", or "cell 4, line 3" in a notebook
+    text: str  # the student's line, stripped and cut to 100 characters
+
+
 @dataclass
 class Parsed:
     filename: str  # the name the worker compiles under (tracebacks point here)
@@ -119,6 +127,7 @@ class Parsed:
     main_blocks: int = 0  # `if __name__ == "__main__":` blocks, skipped as intended
     fatal: str = None  # the submission cannot be graded at all
     calls: CallGraph = field(default_factory=CallGraph)
+    returns: dict = field(default_factory=dict)  # function name -> ReturnLine, when it has one `return`
 
 
 class SubmissionError(UserError, ValueError):
@@ -374,6 +383,7 @@ class _Statement:
     first_line: str
     future: tuple
     verdict: str  # "keep" (always), "soft" (a call-free assignment), "candidate" (kept when needed), "main", "tool"
+    start: int = 0  # its first line, in its file or cell (the number its label gives)
     reason: str = ""  # why a candidate or tool statement is not run
     binds: frozenset = frozenset()  # top-level names it binds
     touches: frozenset = frozenset()  # top-level names it changes in place (x[...] = ..., x.append(...))
@@ -393,6 +403,34 @@ def _choose(parsed, located, graded):
         else:
             parsed.skipped.append((statement.label, f"{reasons[index]}: {statement.first_line}"))
     parsed.calls = _call_graph(statements, graded)
+    parsed.returns = _return_lines(statements[index] for index in sorted(kept))
+
+
+def _return_lines(statements):
+    """name -> ReturnLine for the kept functions with exactly one `return` of their own
+    (those of nested functions, lambdas and classes aside); the last definition wins."""
+    found = {}
+    for statement in statements:
+        node = statement.node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return) and n.value is not None]
+        found[node.name] = None
+        if len(returns) == 1:
+            prefix = statement.label[: -len(f"line {statement.start}")]
+            text = statement.source.splitlines()[returns[0].lineno - statement.start].strip()
+            found[node.name] = ReturnLine(f"{prefix}line {returns[0].lineno}", text if len(text) <= 100 else text[:97] + "...")
+    return {name: where for name, where in found.items() if where is not None}
+
+
+def _own_nodes(function):
+    """The nodes of a function's body, without those of the functions, lambdas and classes
+    defined inside it."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)))
 
 
 def _describe_all(located):
@@ -404,7 +442,7 @@ def _describe_all(located):
         source = _segment(lines, node, start)
         first = source.split("\n", 1)[0].strip()[:80]
         deferred = "annotations" in future
-        statement = _Statement(node, source, start + offset, f"{prefix}line {start}", first, tuple(sorted(future)), "keep")
+        statement = _Statement(node, source, start + offset, f"{prefix}line {start}", first, tuple(sorted(future)), "keep", start=start)
         tool = _tool_statement(node, tools)
         if _is_main_guard(node):
             statement.verdict = "main"

@@ -272,7 +272,8 @@ def test_changing_points_in_grading_toml_regrades_every_result(course, reference
 def test_a_changed_reference_or_engine_changes_the_key():
     from dataclasses import asdict, replace
 
-    from autograder.batch import GradingKey, engine_version
+    from autograder.batch import GradingKey
+    from autograder.plancache import engine_version
 
     key = GradingKey(config="c", reference="r", engine=engine_version())
     assert key.changes(asdict(key)) == []
