@@ -1,4 +1,4 @@
-# make demo : set up and run the main job on the bundled defaults
+# make demo : set up, release every homework, train the backprop reference, run tools/demo.py
 # make test : set up (with the test extra) and run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -26,12 +26,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# every homework of solutions/ -> assignment/<name>/
 release: install
 	$(BIN)/autograder release
 
 demo: install
 	$(BIN)/autograder release
-	$(BIN)/autograder train --layers 784-196-1 --plot $(OUT_DIR)/cost_784-196-1.png
+	$(BIN)/python solutions/backprop/train.py --layers 784-196-1 --plot $(OUT_DIR)/cost_784-196-1.png
 	$(BIN)/python -m tools.demo --out $(OUT_DIR)
 
 test: install-test

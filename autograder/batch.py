@@ -1,4 +1,4 @@
-"""Grade a whole class: ``autograder grade-all SUBMISSIONS_DIR --output OUT_DIR``.
+"""Grade a whole class: ``autograder grade-all SUBMISSIONS_DIR --assignment NAME --output OUT_DIR``.
 
 Input: a flat folder of ``.py``/``.ipynb`` files (one per student, named by the student), or
 a Gradescope "Export Submissions" folder (``submission_<id>/`` folders and a
@@ -14,8 +14,8 @@ Output, in OUT_DIR (files 0644 and folders 0755 unless another ``mode`` is given
     mistakes.png          bar chart of the mistakes found across the class
 
 Resumable: a submission is graded again only if its file changed, its stored result was
-made with another grading key (the grading config, the reference or the engine changed,
-see GradingKey) or the grader itself failed on it; killing the run loses nothing already
+made with another grading key (the grading config, the reference, the homework's spec or
+the engine changed, see GradingKey) or the grader itself failed on it; killing the run loses nothing already
 written. One bad submission gets a row with its error and never stops the batch. Ctrl-C
 stops within about a second, keeps every finished result and writes grades.csv and
 summary.md for what is done.
@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import write_text_atomic
-from .plancache import engine_version
 from .errors import UserError
 from .submission import SubmissionError, check_regular_file, pick_file
 
@@ -71,6 +70,7 @@ class GradingKey:
 
     config: str  # digest of the resolved grading config (points, weights, seeds, tolerance, limits)
     reference: str  # digest of the reference solution file
+    spec: str  # digest of the homework's spec.py and mistakes.py
     engine: str  # digest of this package's own source files
 
     def changes(self, other):
@@ -117,14 +117,16 @@ def _not_regular(path):
     return None
 
 
-def discover(folder):
-    """The submissions in ``folder``: flat, a Gradescope export, or the folder holding one."""
+def discover(folder, module=None):
+    """The submissions in ``folder``: flat, a Gradescope export, or the folder holding one.
+    ``module``: the homework's module name (a Gradescope submission folder's file to grade
+    is ``module``.py or .ipynb when it holds several)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BatchError(f"{folder} is not a folder")
     metadata = folder / METADATA
     if metadata.exists():
-        return _discover_gradescope(folder, metadata)
+        return _discover_gradescope(folder, metadata, module)
     entries = []
     for path in sorted(folder.iterdir()):
         if path.suffix in (".py", ".ipynb") and (path.is_symlink() or path.is_file()):
@@ -133,7 +135,7 @@ def discover(folder):
     if not entries:
         inner = _inner_export(folder)
         if inner is not None:
-            return _discover_gradescope(inner, inner / METADATA)
+            return _discover_gradescope(inner, inner / METADATA, module)
         raise BatchError(f"{folder} holds no .py or .ipynb files and no {METADATA}")
     keys = [e.key for e in entries]
     duplicates = {k for k in keys if keys.count(k) > 1}
@@ -150,7 +152,7 @@ def _inner_export(folder):
     return None
 
 
-def _discover_gradescope(folder, metadata):
+def _discover_gradescope(folder, metadata, module=None):
     import yaml
 
     try:
@@ -174,7 +176,7 @@ def _discover_gradescope(folder, metadata):
         if not (sub_folder.is_symlink() or sub_folder.is_dir()):
             entries.append(Entry(key, None, students, "its folder is missing from the export"))
             continue
-        path, problem = pick_file(sub_folder)  # refuses a linked folder or any link inside it
+        path, problem = pick_file(sub_folder, module)  # refuses a linked folder or any link inside it
         entries.append(Entry(key, path, students, problem))
     return entries
 
@@ -193,11 +195,20 @@ def _digest(path):
 # --- what a stored result depends on ----------------------------------------------------
 
 
-def grading_key(course, config):
-    settings = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+def grading_key(assignment):
+    """The key of results graded against ``assignment`` (factory.Assignment): digests of the
+    inputs the factory assembled it from (config, reference file, spec files, engine)."""
+    from .plancache import engine_version
+
+    settings = json.dumps(dataclasses.asdict(assignment.config), sort_keys=True, default=str)
+    spec = hashlib.sha256()
+    for source in assignment.homework.sources:
+        spec.update(Path(source).name.encode() + b"\0" + _digest(Path(source)).encode() + b"\0")
+    reference = assignment.files.reference if assignment.files is not None else None
     return GradingKey(
         config=hashlib.sha256(settings.encode()).hexdigest()[:32],
-        reference=_digest(course.solution)[:32],
+        reference=(_digest(reference) or "none")[:32],
+        spec=spec.hexdigest()[:32],
         engine=engine_version(),
     )  # fmt: skip
 
@@ -219,17 +230,19 @@ def _on_interrupt(signum, frame):
         raise KeyboardInterrupt
 
 
-def _init_process(course_root, config, options, slots):
-    """Runs once in each grading process: build a Grader (and its plan) to reuse."""
+def _init_process(course_root, homework, config_path, options, slots):
+    """Runs once in each grading process: build a Grader (and its plan) to reuse. Its
+    inputs are strings and plain dicts (the course folder, the homework's name, the config
+    file, the limits): each process assembles its own grader with the factory."""
     global _GRADER
     signal.signal(signal.SIGINT, _on_interrupt)
-    from .course import Course
-    from .grader import Grader
-    from .reference import load_reference
+    from .factory import make_grader
 
-    course = Course(Path(course_root))
     slot = slots.get() if slots is not None else 0
-    _GRADER = Grader(config, lambda: load_reference(course), hide=options["hide"], isolation=options["isolation"], slot=slot, keep_warm=True)
+    _GRADER = make_grader(
+        course_root, homework, config_path, options["limits"], options["isolation"],
+        hide=options["hide"], slot=slot, keep_warm=True,
+    )  # fmt: skip
     _GRADER.plan  # noqa: B018 - build it now, before the first submission
     _GRADER.prestart()
 
@@ -315,19 +328,21 @@ def _why_grade(record, digest, key, force):
     return None
 
 
-def grade_all(course, submissions_dir, out_dir, config_path=None, workers=None, force=False, limits=None, isolation="auto", progress=True, mode=FILE_MODE):
+def grade_all(course, submissions_dir, out_dir, config_path=None, workers=None, force=False, limits=None, isolation="auto", progress=True, mode=FILE_MODE, homework=None):
     """Grade every submission that has no current result; then write the class outputs.
 
-    Returns a Summary. Ctrl-C (KeyboardInterrupt) stops the grading within about a second
-    and still writes grades.csv and summary.md; the Summary says ``interrupted``."""
-    from .config import load_config
+    ``homework``: its name (None: the course's only homework). Returns a Summary. Ctrl-C
+    (KeyboardInterrupt) stops the grading within about a second and still writes
+    grades.csv and summary.md; the Summary says ``interrupted``."""
+    from .factory import load_assignment
 
-    entries = discover(submissions_dir)
+    assignment = load_assignment(course, homework, config_path, limits)
+    homework = assignment.homework.name
+    entries = discover(submissions_dir, assignment.module_name)
     out_dir = Path(out_dir)
     _make_folder(out_dir, mode)
     _make_folder(out_dir / RESULTS, mode)
-    config = load_config(config_path or course.grading_config).with_limits(**(limits or {}))
-    key = grading_key(course, config)
+    key = grading_key(assignment)
     todo, reasons = [], Counter()
     for entry in entries:
         try:
@@ -343,20 +358,24 @@ def grade_all(course, submissions_dir, out_dir, config_path=None, workers=None, 
     # Each grading process keeps about two cores busy: itself checking results while its
     # sandboxed worker computes the next case and the next submission's worker starts up.
     workers = max(1, min(workers or default_workers(), len(todo) or 1))
-    hide = [course.root, Path(submissions_dir).resolve(), out_dir.resolve()]
-    options = {"hide": hide, "isolation": isolation}
+    hide = [str(Path(submissions_dir).resolve()), str(out_dir.resolve())]  # the factory adds the course
+    options = {"hide": hide, "isolation": isolation, "limits": dict(limits or {})}
     bar = _progress(len(entries), len(entries) - len(todo), progress)
     started = time.time()
     try:
         if todo:
-            summary.interrupted = _run_pool(course, config, options, workers, todo, out_dir, key, mode, bar)
+            config_path = str(config_path) if config_path is not None else None
+            summary.interrupted = _run_pool((str(course.root), homework, config_path), options, workers, todo, out_dir, key, mode, bar)
     except KeyboardInterrupt:  # before the pool started
         summary.interrupted = True
     finally:
         bar.close()
     finished = {entry.key for entry, digest in todo if _graded_since(load_record(out_dir, entry.key), digest, key, started)}
     unfinished = {entry.key for entry, _ in todo} - finished  # their stored results (if any) are out of date
-    summary.outputs = write_class_outputs(course, entries, out_dir, mode=mode, quick=summary.interrupted, not_graded=unfinished)
+    summary.outputs = write_class_outputs(
+        course, entries, out_dir, mode=mode, quick=summary.interrupted, not_graded=unfinished, homework=homework,
+        names=assignment.homework.names,
+    )  # fmt: skip
     _count(summary, entries, out_dir, finished, unfinished)
     return summary
 
@@ -369,15 +388,16 @@ def _graded_since(record, digest, key, started):
     )  # fmt: skip
 
 
-def _run_pool(course, config, options, workers, todo, out_dir, key, mode, bar):
-    """Grade ``todo`` in ``workers`` processes. Returns True if interrupted (Ctrl-C)."""
+def _run_pool(inputs, options, workers, todo, out_dir, key, mode, bar):
+    """Grade ``todo`` in ``workers`` processes (``inputs``: the course folder, the homework's
+    name and the config file, as strings). Returns True if interrupted (Ctrl-C)."""
     context = multiprocessing.get_context("spawn")  # grading processes start clean
     slots = context.Queue()
     for slot in range(workers):
         slots.put(slot)
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_process,
-        initargs=(str(course.root), config, options, slots),
+        initargs=(*inputs, options, slots),
     )  # fmt: skip
     futures = []
     try:
@@ -469,31 +489,32 @@ def _progress(total, done, enabled):
     return tqdm(total=total, initial=done, desc="grading", unit="submission", disable=None if enabled else True, dynamic_ncols=True)
 
 
-def write_class_outputs(course, entries, out_dir, mode=FILE_MODE, quick=False, not_graded=()):
+def write_class_outputs(course, entries, out_dir, mode=FILE_MODE, quick=False, not_graded=(), homework=None, names=None):
     """grades.csv, summary.md, one HTML page per submission and mistakes.png from the
     results files (read one at a time, so memory stays flat). Names and emails come from
     ``entries`` (the current metadata), not from the stored results. Keys in ``not_graded``
     (due for grading, not reached) are shown as not graded. ``quick`` (after Ctrl-C):
-    grades.csv and summary.md only."""
+    grades.csv and summary.md only. ``homework``: its name, given to each page's record;
+    ``names``: its functions, in contract order (the columns of grades.csv)."""
     from .exporters import classwide, html
 
     out_dir = Path(out_dir)
     if not quick:
         _make_folder(out_dir / FEEDBACK, mode)
-    rows, tallies = [], classwide.Tallies()
+    rows, tallies = [], classwide.Tallies(names or ())
     for entry in entries:
         record = None if entry.key in not_graded else load_record(out_dir, entry.key)
         if record is None or "results" not in record:
             record = {"key": entry.key, "results": None, "error": NOT_GRADED}
-        record = dict(record, students=[s.__dict__ for s in entry.students])
+        record = dict(record, students=[s.__dict__ for s in entry.students], homework=homework)
         if not quick:
             page = out_dir / FEEDBACK / f"{entry.key}.html"
             html.write_page(record, page)
             os.chmod(page, mode)
-        rows.extend(classwide.rows(record))
+        rows.extend(classwide.rows(record, names))
         tallies.add(record)
     outputs = {
-        "grades": classwide.write_csv(rows, out_dir / "grades.csv"),
+        "grades": classwide.write_csv(rows, out_dir / "grades.csv", names),
         "summary": classwide.write_summary(tallies, out_dir / "summary.md"),
     }  # fmt: skip
     if not quick:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import gradcheck as gc
-from . import contract, oracle
 from .structure import Arr, Mismatch, Scalar, describe, flatten, is_float_scalar, scalar_value
 
 
@@ -46,14 +45,6 @@ class Verdict:
     fix: str = None
 
 
-# Property checks that still say something when the value is compared with the reference.
-HIDDEN_PROPERTIES = {
-    "rows_sum_to_one", "in_unit_interval", "jacobian_rows_sum_to_zero", "all_small",
-    "detects_wrong_backprop", "labels_in_range", "positive",
-    "performed_gradient_check", "evaluated_at_x_plus_minus_eps",
-}  # fmt: skip
-
-
 # The checks whose failure means the result is not right: a case earns points only when
 # every one of these that applies to it passes (see grader.case_credit).
 VALUE_CHECKS = ("value", "finite_differences", "properties")
@@ -77,8 +68,10 @@ def applicable(case, mode):
 
 
 def _properties(case, mode):
+    """The case's Property records that run in this mode (hidden: those still saying
+    something when the value is compared with the reference)."""
     if mode == "hidden":
-        return [p for p in case.properties if p in HIDDEN_PROPERTIES]
+        return [p for p in case.properties if p.hidden]
     return list(case.properties)
 
 
@@ -127,9 +120,11 @@ def _leaf_name(function, path):
     return f"result{path}" if path.startswith("[") else path
 
 
-def evaluate(case, outcome, mode, tolerance, param_names):
-    """Verdicts for every applicable check, in order."""
+def evaluate(case, outcome, mode, tolerance, param_names, homework=None):
+    """Verdicts for every applicable check, in order. ``homework`` (spec.Homework) names
+    the graded functions and the names hidden messages keep (None: none)."""
     names = applicable(case, mode)
+    graded, kept = _homework_names(homework)
     verdicts = {}
     stop = False
 
@@ -138,7 +133,7 @@ def evaluate(case, outcome, mode, tolerance, param_names):
 
     # returns
     if outcome.status != "ok":
-        record("returns", "fail", *_failed_call(outcome, case.function, mode, shape_sizes(case)))
+        record("returns", "fail", *_failed_call(outcome, case.function, mode, shape_sizes(case), graded, kept))
         stop = True
     elif outcome.value is None:
         record("returns", "fail", "returned None", "returns_none", "end the function with `return <result>`")
@@ -205,18 +200,25 @@ def evaluate(case, outcome, mode, tolerance, param_names):
         if not values_ok:
             record("properties", "moot")
         else:
-            _check_properties(case, leaves, outcome, mode, tolerance, record)
+            _check_properties(case, leaves, outcome, mode, tolerance, record, kept)
     return [verdicts[name] for name in names if name in verdicts], leaves
 
 
-def unjudged(case, mode, error):
+def _homework_names(homework):
+    """(the graded functions' names, the regex of names hidden messages keep) of a homework."""
+    if homework is None:
+        return (), None
+    return tuple(homework.names), homework.message_pattern
+
+
+def unjudged(case, mode, error, homework=None):
     """The verdicts of a case the grader itself failed to judge (an exception in a check or
     a diagnosis): the first check that applies fails, naming the grader's error, and the
     others are moot, so the case earns nothing and the grading goes on."""
     names = applicable(case, mode)
     text = f"{type(error).__name__}: {error}"
     if mode == "hidden":
-        text = hide_numbers(text, shape_sizes(case))
+        text = hide_numbers(text, shape_sizes(case), names=_homework_names(homework)[1])
     message = f"the grader could not judge this result ({text[:300]})"
     first = "value" if "value" in names else names[min(1, len(names) - 1)]
     return [Verdict(name, "fail" if name == first else "moot", message if name == first else "") for name in names]
@@ -224,12 +226,21 @@ def unjudged(case, mode, error):
 
 # --- hidden values stay hidden ------------------------------------------------------------
 
-_KEPT = re.compile(
-    r"\b(?:float|int|uint|complex)(?:8|16|32|64|128|256)\b"  # dtype names
-    r"|\b(?:dJ_d|d)?[WbZXA]\d\b"  # the contract's names: W1, b2, Z1, dZ2, A0, dJ_dW1
-    r"|\((?:\s*\d+\s*,)*\s*\d*\s*\)"  # shape-like tuples: (5, 7), (7,), ()
+_DTYPES = r"\b(?:float|int|uint|complex)(?:8|16|32|64|128|256)\b"  # dtype names
+_SHAPES_AND_BITS = (
+    r"\((?:\s*\d+\s*,)*\s*\d*\s*\)"  # shape-like tuples: (5, 7), (7,), ()
     r"|(?<![\w.])[01](?![\w]|\.\d)"  # a lone 0 or 1: "sum to 1", "in [0, 1]"
 )
+
+
+@functools.lru_cache(maxsize=16)
+def _kept(names):
+    """What hide_numbers keeps: dtype names, the homework's names (a regex: W1, dZ2, ...),
+    shape-like tuples and a lone 0 or 1."""
+    middle = f"|(?:{names})" if names else ""
+    return re.compile(f"{_DTYPES}{middle}|{_SHAPES_AND_BITS}")
+
+
 _NUMBER = re.compile(
     r"[-+]?(?:0[xX][0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?(?:[pP][-+]?\d+)?"  # hex, float.hex
     r"|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
@@ -270,21 +281,22 @@ def _templates(template):
     return out
 
 
-def hide_numbers(text, sizes=frozenset(), keep=()):
-    """``text`` with every number removed, except dtype names, names such as W1, shapes
-    whose sizes are in ``sizes`` and the public numbers in ``keep`` (the tolerance): "operands
+def hide_numbers(text, sizes=frozenset(), keep=(), names=None):
+    """``text`` with every number removed, except dtype names, the names the regex ``names``
+    matches (a homework's ``message_pattern``: W1, dZ2), shapes whose sizes are in ``sizes``
+    and the public numbers in ``keep`` (the tolerance): "operands
     could not be broadcast together with shapes (5,7) (7,3)" stays as it is; "ValueError:
     [[0.1, -2.3]]" loses its numbers."""
     if keep:
         marks = {f"\x00{chr(65 + i)}\x00": literal for i, literal in enumerate(keep[:26])}
         for mark, literal in marks.items():
             text = text.replace(literal, mark)
-        text = hide_numbers(text, sizes)
+        text = hide_numbers(text, sizes, names=names)
         for mark, literal in marks.items():
             text = text.replace(mark, literal)
         return text
     out, last = [], 0
-    for kept in _KEPT.finditer(text):
+    for kept in _kept(names).finditer(text):
         out.append(_NUMBER.sub(HIDDEN_NUMBER, text[last : kept.start()]))
         token = kept.group(0)
         if token.startswith("("):
@@ -303,7 +315,7 @@ def raised_in_callee(outcome, function):
     return None if inside in (None, function, "<module>") else inside
 
 
-def _failed_call(outcome, function, mode="public", sizes=frozenset()):
+def _failed_call(outcome, function, mode="public", sizes=frozenset(), graded=(), names=None):
     if outcome.status == "raised":
         exc = outcome.exception or {}
         kind = exc.get("type", "an exception")
@@ -315,12 +327,12 @@ def _failed_call(outcome, function, mode="public", sizes=frozenset()):
             return "is not implemented yet (it raises NotImplementedError)", "not_implemented", "write the function's body in place of the `raise NotImplementedError(...)` line"
         text = exc.get("message", "")
         if mode == "hidden":  # the message may quote hidden inputs or values computed from them
-            text = hide_numbers(text, sizes)
+            text = hide_numbers(text, sizes, names=names)
         message = f"raised {kind}: {text}".rstrip(": ")
         if where:
             message += f" (line {where['line']}, in {where['function']}: `{where['text']}`)"
         if inside:
-            if inside in contract.BY_NAME:
+            if inside in graded:
                 return message + f"; {inside} is graded on its own too", None, None
             return message, "raises", None
         if kind in ("SystemExit", "KeyboardInterrupt"):
@@ -494,14 +506,14 @@ def _error_text(error, tolerance):
     return "the relative error is not a finite number (an entry is nan, inf or too large for a float64), which fails"
 
 
-def _check_properties(case, leaves, outcome, mode, tolerance, record):
+def _check_properties(case, leaves, outcome, mode, tolerance, record, names=None):
     values = {p: v for p, _, v in leaves}
-    for name in _properties(case, mode):
-        problem = _run_property(PROPERTIES[name], case, values, tolerance, outcome)
+    for prop in _properties(case, mode):
+        problem = _run_property(prop.check, case, values, tolerance, outcome)
         if problem:
             message, mistake, fix = problem if isinstance(problem, tuple) else (problem, None, None)
             if mode == "hidden":  # a property's message may quote numbers computed from hidden inputs
-                message = hide_numbers(message, shape_sizes(case), keep=(f"{tolerance:.0e}",))
+                message = hide_numbers(message, shape_sizes(case), keep=(f"{tolerance:.0e}",), names=names)
             record("properties", "fail", message, mistake, fix)
             return
     record("properties", "pass")
@@ -523,222 +535,6 @@ def _run_property(check, case, values, tolerance, outcome=None):
     if "outcome" in wanted:
         extra["outcome"] = outcome
     return check(case, values, **extra)
-
-
-# --- properties: each returns None when it holds, else a message ------------------------
-
-
-def _rows_sum_to_one(case, values, tolerance):
-    S = values[""]
-    with np.errstate(over="ignore", invalid="ignore"):
-        sums = S.sum(axis=1)
-        if np.all(np.abs(sums - 1.0) <= tolerance):
-            return None
-    return f"rows must each sum to 1; yours sum to values between {sums.min():.3g} and {sums.max():.3g}"
-
-
-def _in_unit_interval(case, values):
-    S = values[""]
-    if np.all((S >= 0.0) & (S <= 1.0)):
-        return None
-    return f"entries must lie in [0, 1]; yours range from {S.min():.3g} to {S.max():.3g}"
-
-
-def _jacobian_rows(case, values, tolerance):
-    J = values[""]
-    scale = float(np.max(np.abs(J), initial=0.0))
-    if scale > 0.0:  # relative to the largest entry, so no sum of finite entries overflows
-        J = J / scale
-    # a sum that should cancel: held to the tolerance relative to the size of its terms
-    if not np.all(np.abs(J.sum(axis=1)) <= tolerance * np.abs(J).sum(axis=1)):
-        return "each row of the softmax Jacobian must sum to 0 (the probabilities always add to 1)"
-    if not gc.relative_error(J, J.T) <= tolerance:
-        return "the softmax Jacobian s_i(delta_ij - s_j) is symmetric; yours is not"
-    return None
-
-
-def _positive(case, values):
-    value = scalar_value(values[""])
-    return None if value > 0 else f"a cross-entropy of probabilities below 1 is positive; yours is {value:.6g}"
-
-
-def _matches_loss_definition(case, values, tolerance):
-    """cross_entropy / cost_n against the contract's definition, computed from Y_hat and Y."""
-    Y_hat, Y = case.context["Y_hat"], case.context["Y"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if Y_hat.shape[1] == 1:
-            want = float(-np.mean(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat)))
-        else:
-            want = float(-np.sum(Y * np.log(Y_hat)) / Y.shape[0])
-    got = scalar_value(values[""])
-    if gc.relative_error([got], [want]) <= tolerance:
-        return None
-    return f"returned {got:.6g}; the mean loss of the rows, as the contract defines it, is {want:.6g} here"
-
-
-def _matches_exact_gradient(case, values, tolerance):
-    error = gc.relative_error(values[""], case.oracle.gradient())
-    if error <= tolerance:
-        return None
-    return f"differs from the exact gradient of the test function by relative error {error:.1e} (central differences get within {tolerance:.0e})"
-
-
-def _evaluated_at_x_plus_minus_eps(case, values, outcome):
-    """numerical_gradient: the grader evaluated f (oracle.py) at x + eps and at x - eps for
-    every entry of x, one entry moved at a time."""
-    evidence = outcome.evidence if outcome is not None else None
-    points = evidence.points if evidence is not None else []
-    fix = "for each entry: save it, set x[i] = saved + eps and call f(), set x[i] = saved - eps and call f(), then put saved back"
-    if not points:
-        return "never called f: numerical_gradient must evaluate f() (which reads x) with x perturbed", None, fix
-    up, down = oracle.central_difference_gaps(points, case.oracle.x, case.context["eps"])
-    size = case.oracle.x.size
-    missing = []
-    if up:
-        missing.append(f"at x + eps for {len(up)} of {size} entries")
-    if down:
-        missing.append(f"at x - eps for {len(down)} of {size} entries")
-    if not missing:
-        return None
-    return f"f was not evaluated {' and '.join(missing)} (central differences move one entry of x by +eps, then by -eps)", None, fix
-
-
-def _all_small(case, values, tolerance):
-    errors = {key: scalar_value(values[f"[{key!r}]"]) for key in oracle.PARAMETERS}
-    bad = {k: v for k, v in errors.items() if not 0.0 <= v < tolerance}
-    if bad:
-        shown = ", ".join(f"{k}: {v:.1e}" for k, v in bad.items())
-        return f"for a correct backprop every relative error should be below {tolerance:.0e}; yours reports {shown}"
-    if all(v == 0.0 for v in errors.values()):
-        return "every relative error is exactly 0: are backprop's gradients being compared with themselves?"
-    return None
-
-
-def _detects_wrong_backprop(case, values, tolerance):
-    """gradient_check where the grader planted errors (oracle.Planted, never sent to the
-    worker): each parameter's error must be what comparing backprop with numerical_gradient
-    gives, tiny where the planted factors cancel, |s - l| / (s + l) where they do not."""
-    expected = case.oracle.expected_errors()
-    errors = {key: scalar_value(values[f"[{key!r}]"]) for key in oracle.PARAMETERS}
-    wrong = []
-    for key, want in expected.items():
-        got = errors[key]
-        ok = 0.0 <= got < tolerance if want == 0.0 else abs(got - want) <= 1e-4 * want
-        if not ok:
-            wrong.append(key)
-    if not wrong:
-        return None
-    shown = ", ".join(f"{k}: {errors[k]:.3g}" for k in wrong)
-    return (
-        f"in this case the grader changed some of backprop's gradients or the loss (which ones, and by how much, differs "
-        f"from case to case), and the relative errors gradient_check reports for {', '.join(wrong)} are not what comparing "
-        f"backprop with numerical_gradient gives here (yours: {shown})",
-        None,
-        "gradient_check must call backprop and numerical_gradient of the loss, and compare the two with relative_error",
-    )
-
-
-def _performed_gradient_check(case, values, outcome, tolerance):
-    """gradient_check called backprop, and numerical_gradient for every parameter, each
-    result close to the true gradient of the loss (seen by the grader, oracle.py)."""
-    evidence = outcome.evidence if outcome is not None else None
-    calls = evidence.counts.get("grads", 0) if evidence is not None else 0
-    seen = evidence.gradients if evidence is not None else {}
-    fix = "call backprop once, and numerical_gradient(cost, param, eps) for each parameter, with cost() computing the mean cross-entropy from the parameters"
-    if calls < 1:
-        return "gradient_check never called backprop", None, fix
-    missing = [k for k in oracle.PARAMETERS if k not in seen]
-    if missing:
-        return f"gradient_check did not get a numerical gradient for {', '.join(missing)} from numerical_gradient", None, fix
-    off = [k for k in oracle.PARAMETERS if not seen[k] <= tolerance]
-    if off:
-        return (
-            f"the numerical gradients gradient_check computed for {', '.join(off)} are not those of the mean cross-entropy "
-            f"at the given parameters (relative error {max(seen[k] for k in off):.1e})",
-            None, fix,
-        )  # fmt: skip
-    return None
-
-
-def _matches_definition(case, values, tolerance):
-    got = scalar_value(values[""])
-    want = case.context["exact"]
-    if gc.relative_error([got], [want]) <= tolerance:  # both 0.0: error 0; one 0.0: error 1
-        return None
-    return f"returned {got:.6g}; norm(a - b) / (norm(a) + norm(b)) is {want:.6g} here"
-
-
-def _labels_in_range(case, values):
-    labels = values[""]
-    classes = case.context["sizes"][-1]
-    top = 2 if classes == 1 else classes
-    if np.all((labels >= 0) & (labels < top)):
-        return None
-    return f"labels must be in 0..{top - 1}; yours range from {labels.min()} to {labels.max()}"
-
-
-def _forward_consistent(case, values, tolerance):
-    p = case.context["point"]
-    Z1 = p.X @ p.W1 + p.b1
-    X2 = gc.logistic(Z1)
-    Z2 = X2 @ p.W2 + p.b2
-    expected = {"Z1": Z1, "X2": X2, "Z2": Z2, "Y_hat": gc.softmax(Z2)}
-    for name in ("Z1", "X2", "Z2", "Y_hat"):
-        error = gc.relative_error(values[name], expected[name])
-        if not error <= tolerance:
-            return f"{name} does not follow the definition ({_FORWARD_RULE[name]}): relative error {error:.1e}"
-    return None
-
-
-_FORWARD_RULE = {"Z1": "X @ W1 + b1", "X2": "sigmoid(Z1)", "Z2": "X2 @ W2 + b2", "Y_hat": "softmax(Z2)"}
-
-
-def _init_matches_contract(case, values, tolerance):
-    sizes, seed = case.context["sizes"], case.context["seed"]
-    rng = np.random.default_rng(seed)
-    for layer in range(1, len(sizes)):
-        W = rng.standard_normal((sizes[layer - 1], sizes[layer])) / np.sqrt(sizes[layer - 1])
-        if not gc.relative_error(values[f"['W{layer}']"], W) <= tolerance:
-            return f"W{layer} is not the contract's draw: rng = np.random.default_rng(seed), then rng.standard_normal((n_in, n_out)) / sqrt(n_in) for each layer in order"
-        if np.any(values[f"['b{layer}']"] != 0):
-            return f"b{layer} must start at zeros"
-    return None
-
-
-def _first_cost_matches_init(case, values, tolerance):
-    X, Y, sizes = case.context["X"], case.context["Y"], case.context["sizes"]
-    seed = case.args[5] if len(case.args) > 5 else 1
-    rng = np.random.default_rng(seed)
-    params = {}
-    for layer in range(1, len(sizes)):
-        params[f"W{layer}"] = rng.standard_normal((sizes[layer - 1], sizes[layer])) / np.sqrt(sizes[layer - 1])
-        params[f"b{layer}"] = np.zeros((1, sizes[layer]))
-    costs = values["costs"]
-    first = gc.layered_cost(X, Y, params)
-    if not gc.relative_error([costs[0]], [first]) <= tolerance:
-        return f"costs[0] should be the cost of initialize_parameters(layer_sizes, seed) before any step ({first:.6g}); yours is {costs[0]:.6g}"
-    if not costs[-1] < costs[0]:
-        return "the cost did not go down during training"
-    return None
-
-
-PROPERTIES = {
-    "rows_sum_to_one": _rows_sum_to_one,
-    "in_unit_interval": _in_unit_interval,
-    "jacobian_rows_sum_to_zero": _jacobian_rows,
-    "positive": _positive,
-    "matches_exact_gradient": _matches_exact_gradient,
-    "matches_loss_definition": _matches_loss_definition,
-    "matches_definition": _matches_definition,
-    "all_small": _all_small,
-    "detects_wrong_backprop": _detects_wrong_backprop,
-    "performed_gradient_check": _performed_gradient_check,
-    "evaluated_at_x_plus_minus_eps": _evaluated_at_x_plus_minus_eps,
-    "labels_in_range": _labels_in_range,
-    "forward_consistent": _forward_consistent,
-    "init_matches_contract": _init_matches_contract,
-    "first_cost_matches_init": _first_cost_matches_init,
-}
 
 
 def is_number(value):

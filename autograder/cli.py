@@ -1,4 +1,5 @@
-"""The ``autograder`` command: thin wrappers around the package's functions."""
+"""The ``autograder`` command: thin wrappers around the package's functions (each grader
+comes from factory.make_grader)."""
 
 import argparse
 import sys
@@ -7,33 +8,41 @@ from .course import find_course
 from .errors import UserError
 
 
-def cmd_release(args):
-    from .release import build_release
+def _course(args):
+    return find_course(getattr(args, "course", None))
 
-    course = find_course(args.course)
-    written = build_release(course, args.output)
-    target = args.output or course.release_dir
-    print(f"release written to {target} ({len(written)} files)")
+
+def cmd_new(args):
+    from pathlib import Path
+
+    from .course import find_course_or_none
+    from .scaffold import new_homework
+
+    if args.course:
+        root = Path(args.course).resolve()
+    else:
+        found = find_course_or_none(package_course=False)  # never the course this package is installed from
+        root = found.root if found is not None else Path.cwd().resolve()
+    written = new_homework(root, args.name)
+    folder = written[0].parent
+    print(
+        f"homework {args.name} written to {folder} ({len(written)} files); next: "
+        f"autograder release {args.name}, then autograder grade {folder / (args.name + '.py')} --assignment {args.name}"
+    )
     return 0
 
 
-def cmd_train(args):
-    from .train import train
+def cmd_release(args):
+    from .release import build_release
 
-    course = find_course(args.course)
-    sizes = [int(n) for n in args.layers.split("-")]
-    result = train(course, sizes, args.learning_rate, args.iterations, args.seed, plot=args.plot)
-    print(
-        f"{args.layers} on MNIST 5 vs 8 ({result['train_examples']} training images, "
-        f"{result['test_examples']} test images, lr {args.learning_rate}, {args.iterations} iterations, "
-        f"seed {args.seed}):\n"
-        f"  train accuracy {result['train_accuracy']:.3f}\n"
-        f"  test accuracy  {result['test_accuracy']:.3f}\n"
-        f"  final cost     {result['final_cost']:.4f}\n"
-        f"  training took  {result['seconds']:.1f} s"
-    )
-    if args.plot:
-        print(f"  cost curve     {args.plot}")
+    course = _course(args)
+    names = [course.pick(args.name).name] if args.name else list(course.homeworks())
+    if args.output and len(names) > 1:
+        raise UserError("--output needs one homework: name it (autograder release NAME --output DIR)")
+    for name in names:
+        written = build_release(course, name, args.output)
+        target = args.output or course.homework(name).release_dir
+        print(f"{name}: release written to {target} ({len(written)} files)")
     return 0
 
 
@@ -77,34 +86,30 @@ def _submission_path(path):
     return path
 
 
+def _only(args):
+    return args.only.split(",") if args.only else None
+
+
 def cmd_grade(args):
     from pathlib import Path
 
-    from .config import load_config
-    from .sandbox import IsolationTooWeak, Sandbox
+    from .factory import make_grader
+    from .sandbox import IsolationTooWeak
 
     _submission_path(args.submission)
-    course = find_course(args.course)
-    config = load_config(args.config or course.grading_config).with_limits(**_limits(args))
-    if args.only:
-        config = config.only(args.only.split(","))
-    hide = [course.root, Path(args.submission).resolve().parent]
+    course = _course(args)
+    hide = [Path(args.submission).resolve().parent]
     if args.output and not (Path(args.output).exists() and not Path(args.output).is_file()):
         hide.append(Path(args.output).resolve().parent)
-    # Start the worker before this process imports numpy: the two start-ups overlap.
+    # The factory starts the worker before this process imports numpy: the start-ups overlap.
     try:
-        sandbox = Sandbox(config.limits, hide=hide, isolation=args.isolation)
+        grader = make_grader(course, args.assignment, args.config, _limits(args), args.isolation, only=_only(args), hide=hide, submission=args.submission)
     except IsolationTooWeak as err:  # a results file all the same (score 0, saying why)
         _write_failure(args, str(err))
         print(f"autograder: {err}", file=sys.stderr)
         return 2
-    spare = sandbox.start()
-
-    from .grader import grade_file
-    from .reference import load_reference
-
-    results = grade_file(args.submission, config, lambda: load_reference(course), sandbox=sandbox, spare=spare)
-    _write(args, _render(results, args.format, args.verbose, config.visibility))
+    results = grader.grade_one(args.submission)
+    _write(args, _render(results, args.format, args.verbose, grader.config.visibility))
     return 0
 
 
@@ -114,7 +119,7 @@ def cmd_check(args):
 
     _submission_path(args.submission)
     results = check(
-        args.submission, functions=args.only.split(",") if args.only else None, quiet=True, isolation=args.isolation,
+        args.submission, functions=_only(args), quiet=True, isolation=args.isolation, homework=args.assignment,
         **{k: v for k, v in _limits(args).items() if v is not None},
     )  # fmt: skip
     _write(args, _render(results, args.format, args.verbose))
@@ -124,12 +129,12 @@ def cmd_check(args):
     return 0 if all(f.passed for f in results.functions) else 1
 
 
-def _check_isolation(args, course):
+def _check_isolation(args, course, name):
     """grade-all: stop before grading anything when the isolation is weaker than required."""
-    from .config import load_config
+    from .config import read_limits
     from .sandbox import IsolationTooWeak, at_least, isolation_mode
 
-    required = args.require_isolation or load_config(args.config or course.grading_config).limits.require_isolation
+    required = args.require_isolation or read_limits(args.config or course.homework(name).grading_config).require_isolation
     mode = isolation_mode(args.isolation)
     if not at_least(mode, required):
         raise IsolationTooWeak(mode, required)
@@ -139,12 +144,13 @@ def cmd_grade_all(args):
     from .batch import grade_all
     from .guard import GRADER_ERROR_EXIT
 
-    course = find_course(args.course)
+    course = _course(args)
+    name = course.pick(args.assignment).name
     limits = {k: v for k, v in _limits(args).items() if v is not None}
-    _check_isolation(args, course)  # before any grading process starts
+    _check_isolation(args, course, name)  # before any grading process starts
     summary = grade_all(
         course, args.submissions, args.output, config_path=args.config, workers=args.workers, force=args.force,
-        limits=limits, isolation=args.isolation, progress=not args.no_progress, mode=args.mode,
+        limits=limits, isolation=args.isolation, progress=not args.no_progress, mode=args.mode, homework=name,
     )  # fmt: skip
     due = ", ".join(f"{count} {reason}" for reason, count in summary.reasons.items())
     print(
@@ -164,39 +170,47 @@ def cmd_grade_all(args):
 
 
 def cmd_export(args):
-    course = find_course(args.course)
+    course = _course(args)
+    name = course.pick(args.assignment).name
     if args.target == "gradescope":
         from .integrations.gradescope import export
 
-        path = export(course, args.output)
-        print(f"Gradescope autograder written to {path}")
+        path = export(course, name, args.output)
+        print(f"{name}: Gradescope autograder written to {path}")
     elif args.target == "otter":
         from .integrations.otter import export
 
-        path = export(course, args.output)
-        print(f"otter-grader master notebook written to {path}; next: otter assign {path.name} dist (in {path.parent})")
-    else:
+        path = export(course, name, args.output)
+        print(f"{name}: otter-grader master notebook written to {path}; next: otter assign {path.name} dist (in {path.parent})")
+    elif args.target == "nbgrader":
         from .integrations.nbgrader import export
 
-        path = export(course, args.output)
-        print(f"nbgrader course written to {path}; next: cd {path} && nbgrader generate_assignment backprop --force")
+        path = export(course, name, args.output)
+        print(f"{name}: nbgrader course written to {path}; next: cd {path} && nbgrader generate_assignment {name} --force")
+    else:
+        from .integrations.gradescope import build_student_wheel
+
+        path = build_student_wheel(course, name, args.output)
+        print(f"{name}: student package written to {path} (the engine and the public checks; no solution)")
     return 0
 
 
 def cmd_prepare(args):
     """Build the caches a grading machine reuses: the plan (reference values, finite
     differences) and matplotlib's font cache for workers."""
-    from .config import load_config
-    from .grader import Grader
-    from .reference import load_reference
+    from .factory import make_grader
 
-    course = find_course(args.course)
-    grader = Grader(load_config(args.config or course.grading_config), load_reference(course), hide=[course.root])
-    try:
-        cases = sum(len(c) for c in grader.plan.values())
-        print(f"plan ready: {cases} cases; isolation {grader.sandbox.mode}; matplotlib cache: {grader.sandbox.matplotlib or 'none'}")
-    finally:
-        grader.close()
+    course = _course(args)
+    names = [course.pick(args.assignment).name] if args.assignment else list(course.homeworks())
+    if args.config and len(names) > 1:
+        raise UserError("--config needs one homework: name it with --assignment NAME")
+    for name in names:
+        grader = make_grader(course, name, args.config, prestart=False)
+        try:
+            cases = sum(len(c) for c in grader.plan.values())
+            print(f"{name}: plan ready: {cases} cases; isolation {grader.sandbox.mode}; matplotlib cache: {grader.sandbox.matplotlib or 'none'}")
+        finally:
+            grader.close()
     return 0
 
 
@@ -252,6 +266,11 @@ def _isolation_options(parser):
     )  # fmt: skip
 
 
+COURSE_HELP = "course folder (default: found from the working directory)"
+CONFIG_HELP = "grading config (default: COURSE/solutions/NAME/grading.toml)"
+ASSIGNMENT_HELP = "the homework, a folder of COURSE/solutions/ (default: the only one)"
+
+
 def build_parser():
     from . import __version__
 
@@ -259,32 +278,31 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"autograder {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    release = commands.add_parser("release", help="build the student release from solutions/")
-    release.add_argument("--course", help="course folder (default: found from the working directory)")
-    release.add_argument("--output", help="where to write the release (default: COURSE/assignment)")
-    release.set_defaults(run=cmd_release)
+    new = commands.add_parser("new", help="start a homework: solutions/NAME/ with a two-function example that grades out of the box")
+    new.add_argument("name", help="the homework's name (also the student's file name): lower case, digits, underscores")
+    new.add_argument("--course", help="course folder (default: the one found from the working directory, else the working directory)")
+    new.set_defaults(run=cmd_new)
 
-    train = commands.add_parser("train", help="train the reference network on MNIST 5 vs 8")
-    train.add_argument("--course", help="course folder (default: found from the working directory)")
-    train.add_argument("--layers", default="784-196-1", help="layer sizes, e.g. 784-392-196-98-1")
-    train.add_argument("--learning-rate", type=float, default=0.1)
-    train.add_argument("--iterations", type=int, default=1000)
-    train.add_argument("--seed", type=int, default=1)
-    train.add_argument("--plot", help="write the cost curve to this PNG")
-    train.set_defaults(run=cmd_train)
+    release = commands.add_parser("release", help="build the student release of a homework (default: of every homework)")
+    release.add_argument("name", nargs="?", help="the homework (default: every homework of the course)")
+    release.add_argument("--course", help=COURSE_HELP)
+    release.add_argument("--output", help="where to write the release (default: COURSE/assignment/NAME)")
+    release.set_defaults(run=cmd_release)
 
     grade = commands.add_parser("grade", help="grade one submission (.py or .ipynb) with the hidden tests")
     grade.add_argument("submission")
-    grade.add_argument("--course", help="course folder (default: found from the working directory)")
-    grade.add_argument("--config", help="grading config (default: COURSE/solutions/grading.toml)")
+    grade.add_argument("--assignment", help=ASSIGNMENT_HELP + ", else the one the file's name starts with")
+    grade.add_argument("--course", help=COURSE_HELP)
+    grade.add_argument("--config", help=CONFIG_HELP)
     _grading_options(grade)
     grade.set_defaults(run=cmd_grade, format="json")
 
     batch = commands.add_parser("grade-all", help="grade a folder of submissions (flat, or a Gradescope export)")
     batch.add_argument("submissions", help="folder of .py/.ipynb files, or of submission_<id>/ folders with submission_metadata.yml")
     batch.add_argument("--output", required=True, help="folder for results, feedback pages, grades.csv, summary.md, mistakes.png")
-    batch.add_argument("--course", help="course folder (default: found from the working directory)")
-    batch.add_argument("--config", help="grading config (default: COURSE/solutions/grading.toml)")
+    batch.add_argument("--assignment", help=ASSIGNMENT_HELP)
+    batch.add_argument("--course", help=COURSE_HELP)
+    batch.add_argument("--config", help=CONFIG_HELP)
     batch.add_argument("--workers", type=int, help="grading processes (default: one per two cores; each also runs a sandboxed worker)")
     batch.add_argument("--force", action="store_true", help="grade again submissions that already have results")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -299,15 +317,17 @@ def build_parser():
     )  # fmt: skip
     batch.set_defaults(run=cmd_grade_all)
 
-    export = commands.add_parser("export", help="write the assignment for Gradescope, otter-grader or nbgrader")
-    export.add_argument("target", choices=("gradescope", "otter", "nbgrader"))
+    export = commands.add_parser("export", help="write a homework for Gradescope, otter-grader or nbgrader, or its student package (wheel)")
+    export.add_argument("target", choices=("gradescope", "otter", "nbgrader", "wheel"))
+    export.add_argument("--assignment", help=ASSIGNMENT_HELP)
     export.add_argument("--output", required=True, help="folder to write into")
-    export.add_argument("--course", help="course folder (default: found from the working directory)")
+    export.add_argument("--course", help=COURSE_HELP)
     export.set_defaults(run=cmd_export)
 
     prepare = commands.add_parser("prepare", help="build the grading caches once (plan, matplotlib fonts), e.g. in a container image")
-    prepare.add_argument("--course", help="course folder (default: found from the working directory)")
-    prepare.add_argument("--config", help="grading config (default: COURSE/solutions/grading.toml)")
+    prepare.add_argument("--assignment", help="the homework (default: every homework of the course)")
+    prepare.add_argument("--course", help=COURSE_HELP)
+    prepare.add_argument("--config", help=CONFIG_HELP)
     prepare.set_defaults(run=cmd_prepare)
 
     gradescope_run = commands.add_parser("gradescope-run", help="(inside a Gradescope container) grade the submission, write results.json")
@@ -315,8 +335,9 @@ def build_parser():
     _isolation_options(gradescope_run)
     gradescope_run.set_defaults(run=cmd_gradescope_run)
 
-    check = commands.add_parser("check", help="run the public checks on your backprop.py or backprop.ipynb")
+    check = commands.add_parser("check", help="run the public checks on your homework's .py or .ipynb")
     check.add_argument("submission")
+    check.add_argument("--assignment", help="the homework (default: the only one, else the one the file's name starts with)")
     _grading_options(check)
     check.set_defaults(run=cmd_check)
     return parser
@@ -324,13 +345,19 @@ def build_parser():
 
 def _failure_config(args):
     """The config a failed grade or check was using, as far as it can still be loaded."""
-    from .config import load_config, public_config
+    from .factory import load_assignment
 
     try:
         if args.command == "check":
-            config = public_config()
+            from .course import find_course_or_none
+            from .public import homework_for
+
+            course = find_course_or_none()
+            name = homework_for(args.assignment, args.submission, course)
+            config = load_assignment(course, name, mode="public").config
         else:
-            config = load_config(args.config or find_course(args.course).grading_config)
+            course = find_course(args.course)
+            config = load_assignment(course, course.pick(args.assignment, args.submission).name, args.config).config
         return config.only(args.only.split(",")) if args.only else config
     except Exception:  # noqa: BLE001 - the config may be what failed
         return None

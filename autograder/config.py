@@ -1,8 +1,8 @@
 """Grading settings: points, check weights, tolerance, seeds and limits, from one TOML file.
 
-Hidden grading reads the course's ``solutions/grading.toml``; the public checks a student
-runs use ``public_config()``, which has public seeds, one point per function and no
-reference.
+Hidden grading reads a homework's ``solutions/<name>/grading.toml``, checked against that
+homework's functions; the public checks a student runs use ``public_config(homework)``, which
+has the homework's public seeds, one point per function and no reference.
 """
 
 try:
@@ -12,7 +12,6 @@ except ModuleNotFoundError:  # Python 3.10 (Gradescope's default image)
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import contract
 from .errors import UserError
 from .sandbox import Limits
 
@@ -26,7 +25,6 @@ DEFAULT_WEIGHTS = {
     "signature": 0.05, "returns": 0.10, "type": 0.05, "shape": 0.10, "dtype": 0.05, "finite": 0.05,
     "inputs_unchanged": 0.10, "value": 0.30, "finite_differences": 0.15, "properties": 0.10,
 }  # fmt: skip
-PUBLIC_SEEDS = (11, 12, 13)
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's words
 
 
@@ -59,44 +57,74 @@ class GradingConfig:
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     tolerance: float = 1e-6
     limits: Limits = Limits()
-    functions: tuple = contract.NAMES
+    functions: tuple = ()  # graded, in contract order (every key of ``points`` unless only())
     visibility: Visibility = Visibility()
+
+    def __post_init__(self):
+        if not self.functions:  # every function with points, in the points' (contract) order
+            object.__setattr__(self, "functions", tuple(self.points))
 
     @property
     def max_score(self):
         return sum(self.points[name] for name in self.functions)
 
     def only(self, names):
-        unknown = [n for n in names if n not in contract.BY_NAME]
+        unknown = [n for n in names if n not in self.points]
         if unknown:
-            raise ConfigError(f"unknown functions {unknown}; the contract has {', '.join(contract.NAMES)}")
-        return replace(self, functions=tuple(n for n in contract.NAMES if n in names))
+            raise ConfigError(f"unknown functions {unknown}; the contract has {', '.join(self.points)}")
+        return replace(self, functions=tuple(n for n in self.points if n in names))
 
     def with_limits(self, **changes):
         changes = {k: v for k, v in changes.items() if v is not None}
         return replace(self, limits=replace(self.limits, **changes))
 
 
-def public_config():
-    return GradingConfig(mode="public", seeds=PUBLIC_SEEDS, points={name: 1 for name in contract.NAMES})
+def public_config(homework):
+    """The public checks' settings for ``homework`` (a spec.Homework)."""
+    return GradingConfig(
+        mode="public", seeds=tuple(homework.public_seeds), points={name: 1 for name in homework.names}, functions=tuple(homework.names)
+    )
 
 
-def load_config(path):
+def _read(path):
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        return path, tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"grading config {path} is missing") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: {err}") from None
 
+
+def read_limits(path):
+    """Only the [limits] and [sandbox] tables of the file at ``path``: what a Sandbox needs,
+    read before the homework's spec is imported (so a worker can start first)."""
+    path, data = _read(path)
+    return _limits(path, data)
+
+
+def _limits(path, data):
+    limits_table = data.get("limits", {})
+    known = set(Limits.__dataclass_fields__) - set(SANDBOX_KEYS)
+    bad = [k for k in limits_table if k not in known]
+    if bad:
+        raise ConfigError(f"{path} [limits]: unknown settings {bad}; known: {sorted(known)}")
+    return Limits(**limits_table, **_sandbox(path, data.get("sandbox", {})))
+
+
+def load_config(path, homework):
+    """The hidden-grading settings of the file at ``path``, checked against ``homework``'s
+    functions (a spec.Homework, or just the tuple of its function names)."""
+    names = tuple(getattr(homework, "names", homework))
+    path, data = _read(path)
+
     points_table = dict(data.get("points", {}))
     total = points_table.pop("total", None)
-    missing = [n for n in contract.NAMES if n not in points_table]
-    unknown = [n for n in points_table if n not in contract.BY_NAME]
+    missing = [n for n in names if n not in points_table]
+    unknown = [n for n in points_table if n not in names]
     if missing or unknown:
         raise ConfigError(f"{path} [points]: missing {missing}, unknown {unknown}")
-    points = {n: float(points_table[n]) for n in contract.NAMES}
+    points = {n: float(points_table[n]) for n in names}
     if any(p < 0 for p in points.values()):
         raise ConfigError(f"{path} [points]: points cannot be negative")
     if total is not None and abs(sum(points.values()) - float(total)) > 1e-9:
@@ -112,18 +140,14 @@ def load_config(path):
     if len(seeds) < 3 or not all(isinstance(s, int) for s in seeds):
         raise ConfigError(f"{path} [hidden]: seeds must be a list of at least three integers")
 
-    limits_table = data.get("limits", {})
-    known = set(Limits.__dataclass_fields__) - set(SANDBOX_KEYS)
-    bad = [k for k in limits_table if k not in known]
-    if bad:
-        raise ConfigError(f"{path} [limits]: unknown settings {bad}; known: {sorted(known)}")
-    limits = Limits(**limits_table, **_sandbox(path, data.get("sandbox", {})))
+    limits = _limits(path, data)
 
     tolerance = float(data.get("tolerance", {}).get("relative_error", 1e-6))
-    visibility = _visibility(path, data.get("visibility", {}))
+    visibility = _visibility(path, data.get("visibility", {}), names)
     return GradingConfig(
-        mode="hidden", seeds=seeds, points=points, weights=weights, tolerance=tolerance, limits=limits, visibility=visibility
-    )
+        mode="hidden", seeds=seeds, points=points, weights=weights, tolerance=tolerance, limits=limits,
+        functions=names, visibility=visibility,
+    )  # fmt: skip
 
 
 SANDBOX_KEYS = ("require_isolation", "uid_first", "uid_count")
@@ -149,7 +173,7 @@ def _sandbox(path, table):
     return dict(table)
 
 
-def _visibility(path, table):
+def _visibility(path, table, names):
     """The [visibility] table: ``summary``, ``tests``, ``otter_show_hidden`` and one key per
     function to override ``tests``."""
     if not isinstance(table, dict):
@@ -159,11 +183,11 @@ def _visibility(path, table):
     if not isinstance(show_hidden, bool):
         raise ConfigError(f"{path} [visibility]: otter_show_hidden must be true or false, not {show_hidden!r}")
     for key, value in table.items():
-        if key not in ("summary", "tests") and key not in contract.BY_NAME:
+        if key not in ("summary", "tests") and key not in names:
             raise ConfigError(f"{path} [visibility]: unknown key {key!r}; keys are summary, tests, otter_show_hidden and the function names")
         if value not in VISIBILITIES:
             raise ConfigError(f"{path} [visibility]: {key} = {value!r}; use one of {', '.join(VISIBILITIES)}")
-    functions = tuple((name, table[name]) for name in contract.NAMES if name in table)
+    functions = tuple((name, table[name]) for name in names if name in table)
     return Visibility(
         summary=table.get("summary", "visible"), tests=table.get("tests", "visible"), functions=functions, otter_show_hidden=show_hidden
     )

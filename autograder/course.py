@@ -1,9 +1,11 @@
 """Where a course's instructor material lives.
 
-A course is a folder holding ``solutions/backprop.py`` (the reference, with solution
-markers), ``solutions/grading.toml`` (points, hidden seeds, limits) and ``data/`` (the MNIST
-files and their loader). The release is written to ``assignment/``. The grading engine
-itself (this package) carries none of that material, so it can be given to students.
+A course is a folder holding one folder per homework, ``solutions/<name>/``: the reference
+``<name>.py`` (with solution markers), ``spec.py`` (the contract as data), ``mistakes.py``
+(its known mistakes) and ``grading.toml`` (points, hidden seeds, limits); and ``data/``
+(course-wide data files and their loaders). A homework's release is written to
+``assignment/<name>/``. The grading engine itself (this package) carries none of that
+material, so it can be given to students.
 """
 
 from dataclasses import dataclass
@@ -16,29 +18,89 @@ class CourseNotFound(UserError, FileNotFoundError):
     pass
 
 
+class NoSuchHomework(UserError, LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class HomeworkFiles:
+    """The files of one homework of a course (paths only: nothing is read here)."""
+
+    name: str
+    folder: Path  # solutions/<name>/
+    release_dir: Path  # assignment/<name>/
+
+    @property
+    def reference(self):
+        return self.folder / f"{self.name}.py"
+
+    @property
+    def grading_config(self):
+        return self.folder / "grading.toml"
+
+    @property
+    def spec(self):
+        return self.folder / "spec.py"
+
+    @property
+    def mistakes(self):
+        return self.folder / "mistakes.py"
+
+
 @dataclass(frozen=True)
 class Course:
     root: Path
 
-    @property
-    def solution(self):
-        return self.root / "solutions" / "backprop.py"
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
 
     @property
-    def grading_config(self):
-        return self.root / "solutions" / "grading.toml"
+    def solutions_dir(self):
+        return self.root / "solutions"
 
     @property
     def data_dir(self):
         return self.root / "data"
 
     @property
-    def release_dir(self):
+    def assignments_dir(self):
         return self.root / "assignment"
 
+    def homeworks(self):
+        """The names of the course's homeworks: folders of solutions/ holding a spec.py."""
+        return tuple(sorted(p.parent.name for p in self.solutions_dir.glob("*/spec.py")))
 
-def _is_course(folder):
-    return (folder / "solutions" / "backprop.py").is_file()
+    def homework(self, name):
+        if name not in self.homeworks():
+            raise NoSuchHomework(f"no homework {name!r} in {self.root}: {_listing(self.homeworks())}")
+        return HomeworkFiles(name, self.solutions_dir / name, self.assignments_dir / name)
+
+    def pick(self, name=None, submission=None):
+        """The HomeworkFiles of ``name``; with no name, the course's only homework, else the
+        one the submission's file name equals or starts with (``hw-Copy1.ipynb`` for hw; the
+        longest such name); else a UserError listing the names."""
+        if name is not None:
+            return self.homework(name)
+        names = self.homeworks()
+        if len(names) == 1:
+            return self.homework(names[0])
+        if submission is not None:
+            stem = Path(submission).stem
+            matches = [n for n in names if stem == n] or [n for n in names if stem.startswith(n)]
+            if matches:
+                return self.homework(max(matches, key=len))
+        if not names:
+            raise NoSuchHomework(f"no homework in {self.root}: {_listing(names)}")
+        said = f" and the file name {Path(submission).name!r} names none of them" if submission is not None else ""
+        raise NoSuchHomework(f"{self.root} has {len(names)} homeworks{said}: pass --assignment NAME ({_listing(names)})")
+
+
+def _listing(names):
+    return "homeworks: " + ", ".join(names) if names else "solutions/<name>/spec.py is missing for every folder"
+
+
+def is_course(folder):
+    return any(Path(folder).glob("solutions/*/spec.py"))
 
 
 def find_course(root=None):
@@ -48,13 +110,24 @@ def find_course(root=None):
     """
     if root is not None:
         folder = Path(root).resolve()
-        if not _is_course(folder):
-            raise CourseNotFound(f"{folder} is not a course: {folder / 'solutions' / 'backprop.py'} is missing")
+        if not is_course(folder):
+            raise CourseNotFound(f"{folder} is not a course: no {folder / 'solutions'}/<name>/spec.py")
         return Course(folder)
+    course = find_course_or_none()
+    if course is None:
+        raise CourseNotFound("no course found: run from a folder holding solutions/<name>/spec.py, or pass --course DIR")
+    return course
+
+
+def find_course_or_none(root=None, *, package_course=True):
+    """find_course, or None where there is no course (a student's machine).
+    ``package_course=False``: only the working directory and its parents, not the course an
+    editable install of this package sits in (``autograder new`` in an empty folder)."""
+    if root is not None:
+        return find_course(root)
     here = Path.cwd().resolve()
-    for folder in (here, *here.parents, Path(__file__).resolve().parent.parent):
-        if _is_course(folder):
+    package = (Path(__file__).resolve().parent.parent,) if package_course else ()
+    for folder in (here, *here.parents, *package):
+        if is_course(folder):
             return Course(folder)
-    raise CourseNotFound(
-        "no course found: run from a folder holding solutions/backprop.py, or pass --course DIR"
-    )
+    return None

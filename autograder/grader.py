@@ -1,11 +1,11 @@
 """Grade one submission: the core every entry point wraps.
 
-    Grader(config, reference).grade(path) -> Results
+    make_grader(course, homework, ...).grade(path) -> Results      (factory.py builds it)
 
 1. parse the submission and keep its definitions (submission.py);
 2. start a sandboxed worker (sandbox.py) and run those definitions in it;
-3. for each contract function, call it on every case of the plan (cases.py), check what
-   came back (checks.py) and name known mistakes (diagnosis.py);
+3. for each function of the homework's spec, call it on every case of the plan (plan.py),
+   check what came back (checks.py) and name known mistakes (diagnosis.py);
 4. score each function from the config's points and check weights.
 
 A Grader builds its plan (the cases, the reference's results, the finite differences) once
@@ -16,12 +16,11 @@ import time
 
 import numpy as np
 
-from . import contract, oracle, plancache, wire
-from .cases import PlanBuilder
+from . import oracle, wire
 from .checks import VALUE_CHECKS, CallOutcome, evaluate, hide_numbers, raised_in_callee, shape_sizes, unjudged
 from .diagnosis import diagnose
 from .results import MAX_ITEMS, CheckScore, Finding, FunctionResult, Results
-from .sandbox import MID_CALL, Sandbox, WorkerGone, WorkerTimeout
+from .sandbox import MID_CALL, WorkerGone, WorkerTimeout
 from .structure import scalar_value
 from .submission import SubmissionError, read_submission
 
@@ -36,59 +35,46 @@ MB = 1 << 20
 
 
 class Grader:
-    def __init__(self, config, reference=None, hide=(), isolation="auto", slot=0, keep_warm=False, sandbox=None, spare=None):
-        """``reference``: the reference module, or a function of no arguments that loads it
-        (so a worker can be started while it loads). ``keep_warm``: start the next
-        submission's worker while the current one is graded (batches). ``sandbox`` and
-        ``spare``: a Sandbox and a worker already started from it (see cli.py)."""
-        if config.mode == "hidden" and reference is None:
+    def __init__(self, assignment, sandbox=None, *, keep_warm=False, spare=None):
+        """``assignment``: what to grade against (factory.Assignment: the homework's spec,
+        the config, the reference as a function of no arguments, the paths to hide, the
+        module name). ``sandbox``: the Sandbox the factory made (None: no sandbox, for
+        graders that only build the plan and call grade_cases in-process). ``keep_warm``:
+        start the next submission's worker while the current one is graded (batches).
+        ``spare``: a worker already started from ``sandbox``."""
+        config = assignment.config
+        if config.mode == "hidden" and assignment.reference is None:
             raise ValueError("hidden grading needs the reference solution")
+        self.assignment = assignment
+        self.homework = assignment.homework
         self.config = config
-        self._reference = reference if config.mode == "hidden" else None
-        self.sandbox = sandbox or Sandbox(config.limits, hide=hide, isolation=isolation, slot=slot)
+        self.sandbox = sandbox
         self.keep_warm = keep_warm
-        self._plan = None
         self._spare = spare
 
     @property
     def reference(self):
-        if callable(self._reference) and not hasattr(self._reference, "__file__"):
-            self._reference = self._reference()
-        return self._reference
+        """The reference module (loaded on first use), or None for the public checks."""
+        return self.assignment.reference_module() if self.config.mode == "hidden" else None
 
     @property
     def plan(self):
-        if self._plan is None:
-            reference = self.reference
-            use_cache = self.sandbox.mode != "none"  # with no isolation a submission could rewrite it
-            cache_file = None
-            stored = {}
-            if use_cache:
-                cache_file = plancache.cache_dir() / f"{plancache.plan_key(reference, self.config.seeds, self.config.functions)}.plan"
-                stored = plancache.load(cache_file)
-            builder = PlanBuilder(self.config.seeds, reference)
-            plan = builder.build(self.config.functions, stored)
-            computed = False
-            for cases in plan.values():  # finite differences now, while the worker starts
-                for case in cases:
-                    for path in case.fd:
-                        if path not in case._probes:
-                            case.probes(path)
-                            computed = True
-            if use_cache and (computed or not stored):
-                try:
-                    plancache.save(cache_file, plan)
-                except OSError:
-                    pass  # an unwritable cache only costs time
-            self._plan = plan
-        return self._plan
+        """{function: [Case]}: built once (factory.Assignment.plan: the reference's values
+        and the finite differences, kept in the plan cache unless there is no isolation, when
+        a submission could rewrite the cache)."""
+        return self.assignment.plan(use_cache=self.sandbox is not None and self.sandbox.mode != "none")
 
     def prestart(self):
         """Start a worker now, for the next grade() to use."""
         if self._spare is None:
             self._spare = self.sandbox.start()
 
+    def _describe_sandbox(self):
+        return self.sandbox.describe() if self.sandbox is not None else {"isolation": None}
+
     def _take_worker(self):
+        if self.sandbox is None:
+            raise RuntimeError("this grader has no sandbox (made with isolation=None): it grades in-process only")
         worker, self._spare = self._spare, None
         return worker if worker is not None else self.sandbox.start()
 
@@ -96,7 +82,17 @@ class Grader:
         if self._spare is not None:
             self._spare.kill()
             self._spare = None
-        self.sandbox.close()
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+    def grade_one(self, path):
+        """Grade one file and close: the worker starts first (make_grader starts it), so
+        its start-up overlaps loading the reference and building the plan."""
+        try:
+            self.prestart()
+            return self.grade(path)
+        finally:
+            self.close()
 
     # -- one submission ------------------------------------------------------------------
 
@@ -106,7 +102,7 @@ class Grader:
         deadline = started + limits.total_seconds
         name = str(path)
         try:
-            parsed = read_submission(path)
+            parsed = read_submission(path, self.homework.names)
         except SubmissionError as err:
             return self._fatal(name, str(err), started)
         if parsed.fatal:
@@ -142,7 +138,7 @@ class Grader:
             max_score=self.config.max_score,
             functions=functions,
             load=_load_report(parsed, session.unit_results, self.config.mode),
-            sandbox=self.sandbox.describe(),
+            sandbox=self._describe_sandbox(),
             execution_time=round(time.monotonic() - started, 3),
         )
 
@@ -159,7 +155,7 @@ class Grader:
         load = _load_report(parsed, unit_results, self.config.mode) if parsed else {}
         return Results(
             submission=name, mode=self.config.mode, score=0.0, max_score=self.config.max_score,
-            functions=functions, load=load, fatal=message, sandbox=self.sandbox.describe(),
+            functions=functions, load=load, fatal=message, sandbox=self._describe_sandbox(),
             execution_time=round(time.monotonic() - started, 3),
         )  # fmt: skip
 
@@ -181,7 +177,10 @@ class _Session:
     def _boot(self, worker):
         """Wait for a fresh worker and give it the submission's source."""
         worker.wait_ready(min(self.deadline, time.monotonic() + 30))
-        init = {"op": "load", "init": True, "filename": self.parsed.filename, "source": self.parsed.source, "units": []}
+        init = {
+            "op": "load", "init": True, "filename": self.parsed.filename, "source": self.parsed.source, "units": [],
+            "module": self.grader.assignment.module_name,
+        }  # fmt: skip
         worker.request(init, deadline=min(self.deadline, time.monotonic() + 10), max_bytes=MB)
 
     def _run_units(self, units):
@@ -219,8 +218,9 @@ class _Session:
             if self.worker is None:
                 return None
         try:
-            reply, _ = self.worker.request({"op": "load", "units": [], "names": list(contract.NAMES)}, deadline=min(self.deadline, time.monotonic() + 10), max_bytes=MB)
-            functions = _clean_functions(reply.get("functions"))
+            names = list(self.grader.homework.names)
+            reply, _ = self.worker.request({"op": "load", "units": [], "names": names}, deadline=min(self.deadline, time.monotonic() + 10), max_bytes=MB)
+            functions = _clean_functions(reply.get("functions"), names)
         except (WorkerTimeout, WorkerGone) as err:
             self.restart_problem = getattr(err, "reason", "the worker stopped answering")
             self._restart()
@@ -341,15 +341,16 @@ class _Session:
                 return header, blobs
 
     def grade_function(self, name, cases, info, following=None):
-        return grade_cases(name, cases, info, self.call, self.config, self.grader.reference, self.prefetch, following)
+        grader = self.grader
+        return grade_cases(name, cases, info, self.call, self.config, grader.reference, self.prefetch, following, homework=grader.homework)
 
 
-def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, following=None):
-    """Grade one function: ``call(case) -> CallOutcome`` runs it on a case (in a sandboxed
-    worker, or in-process for otter and nbgrader kernels); ``info`` describes its signature.
-    ``prefetch(case)``, if given, starts the next case early (``following``: the first case
-    of the next function)."""
-    spec = contract.spec(name)
+def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, following=None, *, homework):
+    """Grade one function of ``homework`` (its spec: homework.function(name)): ``call(case)
+    -> CallOutcome`` runs it on a case (in a sandboxed worker, or in-process for otter and
+    nbgrader kernels); ``info`` describes its signature. ``prefetch(case)``, if given,
+    starts the next case early (``following``: the first case of the next function)."""
+    spec = homework.function(name)
     points = config.points[name]
     problem = _definition_problem(spec, info)
     if problem:
@@ -378,9 +379,9 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
                 prefetch(cases[index + 1] if index + 1 < len(cases) else following)
         seconds += outcome.seconds
         try:
-            verdicts, leaves = evaluate(case, outcome, mode, config.tolerance, spec.params)
+            verdicts, leaves = evaluate(case, outcome, mode, config.tolerance, spec.params, homework=homework)
         except Exception as err:  # noqa: BLE001 - one result the checks cannot read fails its case, not the grading
-            verdicts, leaves = unjudged(case, mode, err), None
+            verdicts, leaves = unjudged(case, mode, err, homework=homework), None
         for verdict in verdicts:
             passed, total = tallies.get(verdict.check, (0, 0))
             tallies[verdict.check] = (passed + (verdict.status == "pass"), total + 1)
@@ -389,7 +390,7 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
         if failed:
             first = failed[0]
             try:
-                found = diagnose(case, outcome, verdicts, leaves, mode, reference)
+                found = diagnose(case, outcome, verdicts, leaves, mode, reference, homework=homework)
             except Exception:  # noqa: BLE001 - a diagnosis that fails names nothing; the case has failed already
                 found = None
             mistake = found.mistake if found else first.mistake
@@ -418,7 +419,7 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
         for w in outcome.warnings:
             message = w.get("message")
             if mode == "hidden":  # a warning may quote hidden inputs or values computed from them
-                message = hide_numbers(str(message), shape_sizes(case))
+                message = hide_numbers(str(message), shape_sizes(case), names=homework.message_pattern)
             text = f"{w.get('category')}: {message}"
             if text not in warnings and len(warnings) < 3:
                 warnings.append(text)
@@ -461,11 +462,11 @@ def _clean_unit(data, output_chars):
     return out
 
 
-def _clean_functions(data):
+def _clean_functions(data, names):
     if not isinstance(data, dict):
         raise WorkerGone("the worker's reply did not follow the protocol")
     out = {}
-    for name in contract.NAMES:
+    for name in names:
         entry = data.get(name)
         if not isinstance(entry, dict) or entry.get("defined") is not True:
             out[name] = {"defined": False}
@@ -698,17 +699,4 @@ def _point_at_returns(functions, returns):
                 finding.message += f" (returned at {where.location}: `{where.text}`)"
 
 
-def grade_file(path, config, reference=None, hide=(), isolation="auto", sandbox=None, spare=None):
-    """Grade one file with a fresh Grader (the CLI, the notebook check and tests).
-
-    The worker starts first, so its start-up overlaps loading the reference and building
-    the plan."""
-    grader = Grader(config, reference, hide=hide, isolation=isolation, sandbox=sandbox, spare=spare)
-    try:
-        grader.prestart()
-        return grader.grade(path)
-    finally:
-        grader.close()
-
-
-__all__ = ["Grader", "grade_file", "np"]
+__all__ = ["Grader", "grade_cases", "np"]

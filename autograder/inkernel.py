@@ -5,8 +5,8 @@ in that same kernel, so the student's code and the tests share a process. These 
 those test cells use our cases, checks and diagnoses:
 
     from autograder.inkernel import check_function
-    check_function("dJ_dW2", globals(), points=4)                            # public checks
-    check_function("dJ_dW2", globals(), points=4, course="autograder_course")  # hidden tests
+    check_function("f", globals(), points=4, homework="hw")                             # public checks
+    check_function("f", globals(), points=4, course="autograder_course", homework="hw")  # hidden tests
 
 Each returns the points earned (a float) and prints what to fix. ``require_function`` raises
 AssertionError with the same text instead (otter's test cases are pass/fail).
@@ -22,36 +22,36 @@ import time
 import warnings
 from pathlib import Path
 
-from . import contract, oracle, wire
+from . import oracle, wire
 from .checks import CallOutcome
-from .config import load_config, public_config
-from .course import Course
 from .grader import grade_cases
 from .worker import CappedText, apply_patch, describe_callable, describe_exception, make_test_function
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
-_GRADERS = {}  # (mode, course folder) -> (config, reference, plan): built once per kernel
+_GRADERS = {}  # (course folder, homework) -> Grader (no sandbox): its plan is built once per kernel
 
 
 class _CallTimeout(BaseException):
     pass
 
 
-def _setup(course):
-    key = str(Path(course).resolve()) if course else None
+def _setup(course, homework):
+    """The grader of ``homework`` (a name, or None: the only one) for this kernel: hidden
+    tests from the course folder ``course``, or the public checks without one (their spec
+    from the installed homework, else from the course found around, as on the instructor's
+    machine where ``otter assign`` runs the public tests)."""
+    key = (str(Path(course).resolve()) if course else None, homework)
     if key not in _GRADERS:
-        from .cases import PlanBuilder
-        from .reference import load_module
+        from .factory import make_grader
 
-        if key is None:
-            config = public_config()
-            reference = None
-        else:
-            folder = Course(Path(key))
-            config = load_config(folder.grading_config)
-            reference = load_module(folder.solution, "_autograder_inkernel_reference")
-        plan = PlanBuilder(config.seeds, reference).build(contract.NAMES)
-        _GRADERS[key] = (config, reference, plan)
+        source = key[0]
+        if source is None:
+            from .course import find_course_or_none
+            from .spec import installed_homeworks
+
+            if homework not in installed_homeworks():
+                source = find_course_or_none()
+        _GRADERS[key] = make_grader(source, homework, mode="hidden" if course else "public", isolation=None)
     return _GRADERS[key]
 
 
@@ -136,18 +136,18 @@ class _Timer:
         return False
 
 
-def grade_function(name, namespace, course=None):
-    """FunctionResult for ``namespace[name]``: hidden tests if ``course`` (a folder holding
-    solutions/backprop.py and solutions/grading.toml) is given, else the public checks."""
-    config, reference, plan = _setup(course)
+def grade_function(name, namespace, course=None, homework=None):
+    """FunctionResult for ``namespace[name]``: hidden tests if ``course`` (a course folder
+    holding solutions/<homework>/) is given, else the public checks."""
+    grader = _setup(course, homework)
     obj = namespace.get(name)
     info = describe_callable(obj) if obj is not None else {"defined": False}
-    seconds = config.limits.call_seconds
+    seconds = grader.config.limits.call_seconds
 
     def call(case):
         return _call_in_process(obj, namespace, case, seconds)
 
-    return grade_cases(name, plan[name], info, call, config, reference)
+    return grade_cases(name, grader.plan[name], info, call, grader.config, grader.reference, homework=grader.homework)
 
 
 def report(result):
@@ -157,19 +157,19 @@ def report(result):
     return "\n".join(lines + findings_lines(result, indent="  ", mistakes=True))
 
 
-def check_function(name, namespace, points=None, course=None, quiet=False):
+def check_function(name, namespace, points=None, course=None, quiet=False, homework=None):
     """Grade one function in this process; print the report; return the points earned
     (``points`` rescales the config's points for the function)."""
-    result = grade_function(name, namespace, course)
+    result = grade_function(name, namespace, course, homework)
     if not quiet:
         print(report(result))
     fraction = result.score / result.max_score if result.max_score else 0.0
     return round(fraction * (points if points is not None else result.max_score), 6)
 
 
-def require_function(name, namespace, course=None):
+def require_function(name, namespace, course=None, homework=None):
     """Raise AssertionError carrying the report unless the function gets full marks."""
-    result = grade_function(name, namespace, course)
+    result = grade_function(name, namespace, course, homework)
     if not result.passed:
         raise AssertionError(report(result))
     return True

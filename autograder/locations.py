@@ -7,4 +7,4 @@ from pathlib import Path
 def cache_dir():
     """Where computed grading plans are cached (hidden from workers by the sandbox)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "backprop-autograder" / "plans"
+    return Path(base) / "numpy-autograder" / "plans"

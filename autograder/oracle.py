@@ -1,16 +1,17 @@
 """What a student function may ask the grader while it runs: the oracle.
 
 Some procedures are judged by what the student's code does, not only by what it returns.
-``numerical_gradient(f, x)`` gets a test function ``f`` whose coefficients (and so whose exact
-gradient) live only here, in the grader: the ``f`` the worker builds sends the current x to
-the grader and waits for the value (worker.py, ``make_test_function``). ``gradient_check``
-runs with its own ``backprop`` and ``numerical_gradient`` wrapped so that their results pass
-through the grader, which scales some of backprop's gradients and numerical_gradient's
-results (as if the loss were scaled) by factors drawn from the hidden seeds (``Planted``),
-and checks each numerical gradient against the true one. Nothing in the worker's process holds a coefficient or a
-factor, so a submission cannot read the answer from a closure, an attribute or a global; and
-the grader sees every evaluation of f, so it can check that f was evaluated at x +- eps,
-entry by entry, and every numerical gradient gradient_check computes.
+A finite-difference routine gets a test function ``f`` (``TestFunction``) whose coefficients
+(and so whose exact gradient) live only here, in the grader: the ``f`` the worker builds sends
+the current x to the grader and waits for the value (worker.py, ``make_test_function``). A
+gradient checker runs with some of the submission's own functions wrapped (the case's
+``patch``) so that their results pass through the grader (kinds ``scale_dict``: a dict of
+gradient arrays; ``scale_array``: one numerical gradient), which scales some of them by
+factors drawn from the hidden seeds (``Planted``), and checks each numerical gradient against
+the true one. Nothing in the worker's process holds a coefficient or a factor, so a
+submission cannot read the answer from a closure, an attribute or a global; and the grader
+sees every evaluation of f, so it can check that f was evaluated at x +- eps, entry by entry,
+and every numerical gradient the checker computes.
 
 A ``Session`` answers the requests of one call and keeps the log (``Evidence``). Traffic is
 bounded per call (requests of each kind, bytes); a request beyond a bound or not of the
@@ -26,7 +27,6 @@ import numpy as np
 from . import gradcheck as gc
 from . import wire
 
-PARAMETERS = ("W1", "b1", "W2", "b2")
 FRAME_BYTES = 1 << 20  # one request
 CALL_BYTES = 32 << 20  # all requests of one call
 
@@ -37,7 +37,7 @@ class OracleError(ValueError):
 
 @dataclass(frozen=True)
 class TestFunction:
-    """numerical_gradient's f(x) = sum(sin(3x) * A) + 0.5 * sum(x * x * B), at base point x."""
+    """The test function f(x) = sum(sin(3x) * A) + 0.5 * sum(x * x * B), at base point x."""
 
     x: np.ndarray
     A: np.ndarray
@@ -57,20 +57,21 @@ class TestFunction:
 
 @dataclass(frozen=True)
 class Planted:
-    """gradient_check's planted errors: what numerical_gradient returns is multiplied by
-    ``loss_scale`` (as if the loss it differentiates were), and backprop's gradient of each
-    parameter by its ``grad_scales`` entry (1.0: left alone). ``gradients``: parameter ->
-    the true gradient of the mean cross-entropy there (grader only), against which each
-    result of numerical_gradient is checked."""
+    """A gradient checker's planted errors: each numerical gradient (kind ``scale_array``)
+    is multiplied by ``loss_scale`` (as if the loss it differentiates were), and the
+    gradient of each parameter in a dict of gradients (kind ``scale_dict``) by its
+    ``grad_scales`` entry (1.0: left alone). ``gradients``: parameter -> the true gradient of
+    the loss there (grader only, in the parameters' order), against which each numerical
+    gradient is checked (the parameters' shapes differ, so the shape tells which one it is)."""
 
     loss_scale: float
     grad_scales: dict
     gradients: dict
 
     def expected_errors(self):
-        """Parameter -> the relative error a correct gradient_check reports here (0.0: tiny)."""
+        """Parameter -> the relative error a correct checker reports here (0.0: tiny)."""
         out = {}
-        for key in PARAMETERS:
+        for key in self.gradients:
             s = self.grad_scales.get(key, 1.0)
             out[key] = abs(s - self.loss_scale) / (s + self.loss_scale)
         return out
@@ -80,17 +81,17 @@ class Planted:
         return any(v > 0 for v in self.expected_errors().values())
 
     def limits(self):
-        return {"numgrad": 16, "grads": 16}
+        return {"scale_array": 16, "scale_dict": 16}
 
 
 @dataclass
 class Evidence:
     """What the grader saw during one call: f's evaluation points, requests per kind, and how
-    far each result of numerical_gradient was from the true gradient of its parameter."""
+    far each numerical gradient was from the true gradient of its parameter."""
 
     points: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
-    gradients: dict = field(default_factory=dict)  # parameter -> relative error of numerical_gradient's result
+    gradients: dict = field(default_factory=dict)  # parameter -> relative error of the numerical gradient sent
 
 
 class Session:
@@ -111,9 +112,9 @@ class Session:
             raise OracleError(f"more than {self.bounds[kind]} oracle requests of kind {kind!r} in one call")
         if kind == "f":
             return self._f(value)
-        if kind == "numgrad":
-            return self._numgrad(value)
-        return self._grads(value)
+        if kind == "scale_array":
+            return self._scale_array(value)
+        return self._scale_dict(value)
 
     def _f(self, x):
         spec = self.spec
@@ -122,9 +123,9 @@ class Session:
         self.evidence.points.append(x.copy())
         return spec.value(x)
 
-    def _numgrad(self, gradient):
+    def _scale_array(self, gradient):
         if type(gradient) is not np.ndarray or gradient.dtype != np.float64:
-            raise OracleError("numerical_gradient's result sent to the oracle is not a float64 array")
+            raise OracleError("the numerical gradient sent to the oracle is not a float64 array")
         for key, true in self.spec.gradients.items():
             if true.shape == gradient.shape and key not in self.evidence.gradients:
                 self.evidence.gradients[key] = gc.relative_error(gradient, true)
@@ -132,9 +133,9 @@ class Session:
         with np.errstate(all="ignore"):
             return gradient * self.spec.loss_scale
 
-    def _grads(self, grads):
+    def _scale_dict(self, grads):
         if type(grads) is not dict or len(grads) > 16 or not all(type(v) is np.ndarray for v in grads.values()):
-            raise OracleError("backprop's result sent to the oracle is not a dict of arrays")
+            raise OracleError("the gradients sent to the oracle are not a dict of arrays")
         out = {}
         with np.errstate(all="ignore"):
             for key, value in grads.items():

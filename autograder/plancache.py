@@ -1,5 +1,6 @@
 """A disk cache of a grading plan's computed values: the reference's results and the
-finite differences, which depend only on the reference, the seeds and this engine.
+finite differences, which depend only on the reference, the homework's spec, the seeds and
+this engine.
 
 Building them takes about a tenth of a second; reading them back a few milliseconds, which
 matters when every submission is graded by a fresh ``autograder grade`` process (Gradescope).
@@ -37,9 +38,14 @@ def engine_version():
     return digest.hexdigest()[:32]
 
 
-def plan_key(reference, seeds, functions):
-    """A digest of everything the plan's values depend on."""
+def plan_key(homework, reference, seeds, functions):
+    """A digest of everything the plan's values depend on: this engine, the homework's own
+    files (its spec.py and mistakes.py, ``homework.sources``), the reference, the seeds and
+    the functions graded."""
     digest = hashlib.sha256(engine_version().encode())
+    digest.update(homework.name.encode() + b"\0")
+    for source in homework.sources:
+        digest.update(Path(source).name.encode() + b"\0" + Path(source).read_bytes() + b"\0")
     if reference is not None:
         digest.update(Path(reference.__file__).read_bytes())
     digest.update(repr((FORMAT, __version__, np.__version__, sys.version_info[:2], tuple(seeds), tuple(functions))).encode())
@@ -68,8 +74,9 @@ def _decode_probes(data, blobs):
 
 
 def save(path, plan, keep=4):
-    """Write every case's reference result and finite differences; keep only the ``keep``
-    newest cache files of this folder (older engines or references left them)."""
+    """Write every case's reference result and finite differences (``case.probes(path)`` for
+    every path of ``case.fd``: computed by now); keep only the ``keep`` newest cache files of
+    this folder (older engines or references left them)."""
     path = Path(path)
     if path.parent.exists():
         old = sorted(path.parent.glob("*.plan"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -78,7 +85,7 @@ def save(path, plan, keep=4):
     blobs, cases = [], {}
     for function, function_cases in plan.items():
         for index, case in enumerate(function_cases):
-            entry = {"probes": {p: _encode_probes(pr, blobs) for p, pr in case._probes.items()}}
+            entry = {"probes": {p: _encode_probes(case.probes(p), blobs) for p in case.fd}}
             if case.expected is not None:
                 entry["expected"] = wire.encode_value(case.expected, blobs, 1 << 40)
             cases[f"{function}/{index}"] = entry
@@ -101,3 +108,14 @@ def load(path):
         return out
     except (OSError, ValueError, KeyError, TypeError, wire.WireError):
         return {}  # a missing or unreadable cache is rebuilt
+
+
+def covers(stored, plan):
+    """Whether ``stored`` (as ``load`` returns it) already holds every case's finite
+    differences: if not, the plan computed some and is worth saving."""
+    for function, function_cases in plan.items():
+        for index, case in enumerate(function_cases):
+            entry = stored.get(f"{function}/{index}")
+            if entry is None or any(path not in entry["probes"] for path in case.fd):
+                return False
+    return True

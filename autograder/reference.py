@@ -26,8 +26,9 @@ def load_module(path, name):
     return module
 
 
-def load_reference(course):
-    return load_module(course.solution, "_autograder_reference")
+def load_reference(files):
+    """The reference module of a homework (a course.HomeworkFiles: ``solutions/<name>/<name>.py``)."""
+    return load_module(files.reference, f"_autograder_reference_{files.name}")
 
 
 def load_mnist_loader(data_dir):

@@ -7,7 +7,7 @@ and what came back ("a dict without the key 'b2'", "a list, not an ndarray").
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,9 +17,14 @@ from .wire import Foreign, TooBig
 
 @dataclass(frozen=True)
 class Arr:
-    shape: tuple
-    dtype: str = "float64"
+    """An ndarray of ``shape``: a tuple of ints, or (in a spec) a symbolic string such as
+    "H,C" or "1,H" read against a case's dims, or ``like="Z"``: the shape of the argument Z.
+    A spec's symbolic templates are made concrete by ``resolve`` before any check reads them."""
+
+    shape: tuple | str | None = None
     label: str = ""  # e.g. "W1's shape (D, H)"
+    dtype: str = "float64"
+    like: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,56 @@ class Seq:
 class Mapping:
     entries: tuple  # ((key, template), ...)
 
+    @classmethod
+    def of(cls, **entries):
+        """``Mapping.of(W1=Arr("D,H"), b1=Arr("1,H"))``: the keys in the order given."""
+        return cls(tuple(entries.items()))
+
 
 @dataclass(frozen=True)
 class FloatList:
     length: int
+
+
+TEMPLATES = (Arr, Scalar, Seq, Mapping, FloatList)
+
+
+def resolve(template, case=None, *, dims=None, args=None):
+    """The concrete template of one case: a callable result is called with ``case`` first;
+    then every symbolic ``Arr`` is made concrete: "H,C" against ``dims`` (default
+    ``case.dims``), ``like="Z"`` against ``args`` (argument name -> value; default
+    ``case.named_args`` when the case has them). Concrete templates come back unchanged."""
+    if dims is None:
+        dims = getattr(case, "dims", None) or {}
+    if args is None:
+        args = getattr(case, "named_args", None) or {}
+    if not isinstance(template, TEMPLATES) and callable(template):
+        template = template(case)
+    return _resolve(template, dims, args)
+
+
+def _resolve(template, dims, args):
+    if isinstance(template, Arr):
+        if template.like is not None:
+            if template.like not in args:
+                raise ValueError(f"Arr(like={template.like!r}): no argument {template.like!r} (arguments: {', '.join(args) or 'none'})")
+            return replace(template, shape=tuple(np.shape(args[template.like])), like=None)
+        if isinstance(template.shape, str):
+            tokens = [t.strip() for t in template.shape.split(",") if t.strip()]
+            unknown = [t for t in tokens if not t.isdigit() and t not in dims]
+            if unknown:
+                raise ValueError(f"Arr({template.shape!r}): {', '.join(unknown)} not among the case's dims {sorted(dims)}")
+            shape = tuple(int(t) if t.isdigit() else int(dims[t]) for t in tokens)
+            label = template.label or "(" + ", ".join(tokens) + ("," if len(tokens) == 1 else "") + ")"
+            return replace(template, shape=shape, label=label)
+        if template.shape is None:
+            raise ValueError("Arr() needs a shape: a tuple, a string such as \"H,C\", or like=\"Z\"")
+        return template
+    if isinstance(template, Seq):
+        return replace(template, items=tuple(_resolve(t, dims, args) for t in template.items))
+    if isinstance(template, Mapping):
+        return replace(template, entries=tuple((k, _resolve(t, dims, args)) for k, t in template.entries))
+    return template
 
 
 class Mismatch(Exception):
@@ -142,7 +193,7 @@ def flatten(template, value, path=""):
             raise Mismatch(f"{_at(path)}a list of {len(items)} costs came back; expected {template.length} (one per iteration)")
         if not all(is_float_scalar(v) for v in items):
             raise Mismatch(f"{_at(path)}the costs are not all floats")
-        return [(path, Arr((template.length,), "float64", "one cost per iteration"), np.array([scalar_value(v) for v in items]))]
+        return [(path, Arr((template.length,), "one cost per iteration"), np.array([scalar_value(v) for v in items]))]
     raise TypeError(f"unknown template {template!r}")
 
 

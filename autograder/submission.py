@@ -35,7 +35,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import contract
 from .errors import UserError
 
 MAX_SOURCE_BYTES = 2_000_000  # a .py file, and the code of a notebook's cells together
@@ -198,9 +197,9 @@ def _require_regular(path, mode):
         raise SubmissionError(f"{path.name} is not a regular file")
 
 
-def read_submission(path, graded=contract.NAMES):
+def read_submission(path, graded=()):
     """Parse the file at ``path``; raises SubmissionError for input that cannot be graded.
-    ``graded``: the names of the functions the grader will call."""
+    ``graded``: the names of the functions the grader will call (the homework's names)."""
     path = Path(path)
     if path.suffix not in (".py", ".ipynb"):
         raise SubmissionError(f"{path.name}: submissions are .py or .ipynb files")
@@ -221,9 +220,10 @@ def read_submission(path, graded=contract.NAMES):
         raise SubmissionError(f"{path.name} cannot be read ({type(err).__name__})") from None
 
 
-def pick_file(folder):
-    """The file to grade among a submission folder's files: backprop.py, else
-    backprop.ipynb, else the only .py/.ipynb. Returns (path, None) or (None, why not).
+def pick_file(folder, module=None):
+    """The file to grade among a submission folder's files: ``module``.py, else
+    ``module``.ipynb, else the only .py/.ipynb (``module``: the homework's module name, or
+    None). Returns (path, None) or (None, why not).
 
     A folder holding a symbolic link anywhere is refused; links are never followed."""
     folder = Path(folder)
@@ -249,21 +249,25 @@ def pick_file(folder):
             if stat.S_ISREG(mode) and entry.suffix in (".py", ".ipynb"):
                 candidates.append(entry)
     candidates.sort()
-    for name in ("backprop.py", "backprop.ipynb"):
+    wanted = (f"{module}.py", f"{module}.ipynb") if module else ()
+    for name in wanted:
         named = [p for p in candidates if p.name == name]
         if named:
             return named[0], None
     if len(candidates) == 1:
         return candidates[0], None
+    expected = f"{wanted[0]} or {wanted[1]}" if wanted else "a .py or .ipynb file"
     if not candidates:
-        return None, "no backprop.py or backprop.ipynb was submitted (no .py or .ipynb file at all)"
-    return None, f"{len(candidates)} .py/.ipynb files were submitted and none is named backprop.py or backprop.ipynb"
+        return None, f"no {expected} was submitted (no .py or .ipynb file at all)"
+    if not wanted:
+        return None, f"{len(candidates)} .py/.ipynb files were submitted; submit only one"
+    return None, f"{len(candidates)} .py/.ipynb files were submitted and none is named {expected}"
 
 
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def parse_python(text, filename="backprop.py", graded=contract.NAMES):
+def parse_python(text, filename="submission.py", graded=()):
     parsed = Parsed(filename=filename, source=text)
     parsed.fatal = _too_much_code(len(text), text.count("\n") + text.count(";") + 1, filename)
     if parsed.fatal:
@@ -307,7 +311,7 @@ def _cell_text(source):
     return None
 
 
-def parse_notebook(raw, filename="backprop.ipynb", graded=contract.NAMES):
+def parse_notebook(raw, filename="submission.ipynb", graded=()):
     """Code cells in order; each cell is parsed on its own, so one bad cell skips only itself.
 
     The worker sees one program: the code cells joined (a blank line between two cells), so

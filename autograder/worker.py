@@ -166,7 +166,7 @@ def describe_callable(obj):
 
 
 def make_test_function(spec, args, ask):
-    """The scalar function of no arguments that numerical_gradient differentiates. It holds
+    """The scalar test function of no arguments a finite-difference routine is given. It holds
     only the array x = args[spec["target"]] and ``ask``: each call sends x's current value to
     the grader, which alone knows f's coefficients, and returns the value it answers."""
     x = args[spec["target"]]
@@ -179,16 +179,16 @@ def make_test_function(spec, args, ask):
 
 def wrapped(function, kind, ask):
     """``function`` with its result passed through the grader (see oracle.py), which answers
-    with the value the caller gets: ``"grads"``, backprop's dict of gradients (some scaled);
-    ``"numgrad"``, numerical_gradient's array (scaled, as if the loss were). The factors
+    with the value the caller gets: ``"scale_dict"``, a dict of gradient arrays (some
+    scaled); ``"scale_array"``, one float64 array (scaled, as if the loss were). The factors
     never enter this process."""
 
     def through_grader(*a, **k):
         out = function(*a, **k)
-        if kind == "grads" and _type(out) is dict and _len(out) <= 16 and all(_type(v) is np.ndarray for v in out.values()):
-            return ask("grads", out)
-        if kind == "numgrad" and _type(out) is np.ndarray and out.dtype == np.float64:
-            return ask("numgrad", out)
+        if kind == "scale_dict" and _type(out) is dict and _len(out) <= 16 and all(_type(v) is np.ndarray for v in out.values()):
+            return ask("scale_dict", out)
+        if kind == "scale_array" and _type(out) is np.ndarray and out.dtype == np.float64:
+            return ask("scale_array", out)
         return out
 
     return through_grader
@@ -229,13 +229,16 @@ class Worker:
         ``names`` asks for a description of those functions afterwards. Each unit is
         compiled at its own line with the ``__future__`` features in force there (the
         submission is one module: ``from __future__ import annotations`` applies to every
-        statement after it)."""
+        statement after it). The module is named by the request's ``module`` (the
+        homework's name)."""
         if header.get("init") or self.module is None:
             self.filename = header["filename"]
             self.source_lines = _NEWLINE.split(header["source"])
-            module = types.ModuleType("backprop")
+            name = header.get("module")
+            name = name if _type(name) is _str and name.isidentifier() else "submission"
+            module = types.ModuleType(name)
             module.__file__ = self.filename
-            sys.modules["backprop"] = module
+            sys.modules[name] = module
             self.module = module
         module = self.module
         results = []

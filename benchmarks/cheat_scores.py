@@ -40,7 +40,7 @@ def main(argv=None):
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose grader is measured")
     args = parser.parse_args(argv)
     tree = args.tree.resolve()
-    reference = (ROOT / "solutions" / "backprop.py").read_text()
+    reference = (ROOT / "solutions" / "backprop" / "backprop.py").read_text()
     print(f"# graded with {tree}")
     print(f"{'attack':45} {'total':>7}  attacked functions (score)")
     with tempfile.TemporaryDirectory() as folder:

@@ -31,7 +31,7 @@ from benchmarks.measure import Sampler  # noqa: E402
 
 
 def run_grade_all(folder, out, workers, kill_when=None):
-    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", str(workers)]
+    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--assignment", "backprop", "--output", str(out), "--no-progress", "--workers", str(workers)]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler(process.pid)
@@ -92,14 +92,12 @@ def main():
     parser.add_argument("--no-check", action="store_true", help="skip the score check")
     args = parser.parse_args()
 
-    from autograder.config import load_config
-    from autograder.course import Course
-    from autograder.grader import Grader
-    from autograder.reference import load_reference
+    from autograder.factory import make_grader
     from tools.classgen import ScoreRule, plan_class, write_class
+    from tools.mutants import REFERENCE_PATH
 
-    course = Course(ROOT)
-    config = load_config(course.grading_config)
+    grader = make_grader(ROOT, "backprop", prestart=False)
+    config = grader.config
     print(f"limits in force: {config.limits.call_seconds:g} s per call, {config.limits.total_seconds:g} s per submission, {config.limits.memory_mb} MB address space per worker")
     print(f"{'submissions':>11s} {'workers':>7s} {'wall s':>8s} {'subm/s':>8s} {'peak RSS MB':>11s} {'rows':>6s} {'mismatches':>10s} {'corrupt':>7s}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,9 +106,7 @@ def main():
             specs = plan_class(count, seed=args.seed, adversarial=args.adversarial)
             folder = write_class(specs, Path(tmp) / f"class-{count}")
             if not args.no_check and rule is None:  # expected scores from the scoring rule (tools/classgen.py)
-                grader = Grader(config, load_reference(course), hide=[course.root])
-                rule = ScoreRule.build(grader.plan, course.solution)
-                grader.close()
+                rule = ScoreRule.build(grader.plan, REFERENCE_PATH)
             for workers in args.workers:
                 out = Path(tmp) / f"out-{count}-{workers}"
                 killed_note = ""
@@ -125,6 +121,7 @@ def main():
                 print(f"{count:11d} {workers:7d} {wall:8.1f} {count / wall:8.2f} {peak:11.0f} {rows!s:>6s} {mismatches!s:>10s} {corrupt!s:>7s}{killed_note}")
                 for problem in problems:
                     print(f"    {problem}")
+    grader.close()
 
 
 if __name__ == "__main__":

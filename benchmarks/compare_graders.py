@@ -53,8 +53,8 @@ def submissions(tmp, student_notebooks):
     import nbformat
     from conftest import fill_notebook, replace_function
 
-    reference = (ROOT / "solutions" / "backprop.py").read_text()
-    variants = {"reference": reference, "stubs": (ROOT / "assignment" / "backprop.py").read_text()}
+    reference = (ROOT / "solutions" / "backprop" / "backprop.py").read_text()
+    variants = {"reference": reference, "stubs": (ROOT / "assignment" / "backprop" / "backprop.py").read_text()}
     for name, body in BROKEN.items():
         function = name.split("-")[0]
         variants[name] = replace_function(reference, function, body)
@@ -83,7 +83,7 @@ def prepare_otter(tmp):
     from autograder.integrations.otter import export
 
     folder = Path(tmp) / "otter"
-    master = export(Course(ROOT), folder)
+    master = export(Course(ROOT), "backprop", folder)
     subprocess.run(["otter", "assign", master.name, "dist"], cwd=folder, env=tool_env(), check=True, capture_output=True)
     zip_path = next((folder / "dist" / "autograder").glob("backprop-autograder_*.zip"))
     return zip_path, folder / "dist" / "student" / "backprop.ipynb"
@@ -93,13 +93,13 @@ def prepare_nbgrader(tmp):
     from autograder.course import Course
     from autograder.integrations.nbgrader import export
 
-    folder = export(Course(ROOT), Path(tmp) / "nbgrader")
+    folder = export(Course(ROOT), "backprop", Path(tmp) / "nbgrader")
     subprocess.run(["nbgrader", "generate_assignment", "backprop", "--force"], cwd=folder, env=tool_env(), check=True, capture_output=True)
     return folder, folder / "release" / "backprop" / "backprop.ipynb"
 
 
 def time_ours(path):
-    wall, peak, stdout, _ = run([sys.executable, "-m", "autograder", "grade", str(path), "--format", "text"], cwd=ROOT)
+    wall, peak, stdout, _ = run([sys.executable, "-m", "autograder", "grade", str(path), "--assignment", "backprop", "--format", "text"], cwd=ROOT)
     return wall, peak, stdout
 
 
@@ -163,7 +163,7 @@ def where_time_goes():
             from autograder.plancache import cache_dir
 
             shutil.rmtree(cache_dir(), ignore_errors=True)
-        result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "timeline.py"), str(ROOT / "solutions" / "backprop.py")], capture_output=True, text=True, check=True)
+        result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "timeline.py"), str(ROOT / "solutions" / "backprop" / "backprop.py")], capture_output=True, text=True, check=True)
         print(f"### {label}\n\n```\n{result.stdout.rstrip()}\n```\n")
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
@@ -177,19 +177,23 @@ def finite_differences():
     import numpy as np
 
     from autograder import gradcheck as gc
-    from autograder.cases import make_point
+    from autograder.spec import load_homework
+
+    load_homework(ROOT / "solutions" / "backprop")
+    hw = sys.modules["_hw_backprop.spec"]  # the homework's forward definitions (logistic, softmax, ...)
+    make_point = hw.make_point
 
     print("## Finite differences at MNIST size: dJ_dW1 (784 x 200 = 156,800 entries)\n")
     p = make_point("MNIST", 11, (16, 784, 200, 10), mnist_like=True)
     XW = p.X @ p.W1
 
     def loss(W):
-        return gc.mean_cross_entropy(gc.logistic(p.X @ W + p.b1) @ p.W2 + p.b2, p.Y)
+        return hw.mean_cross_entropy(hw.logistic(p.X @ W + p.b1) @ p.W2 + p.b2, p.Y)
 
     # the true gradient, from the chain rule in float64 (checked against the differences below)
     Z1 = XW + p.b1
-    X2 = gc.logistic(Z1)
-    dZ2 = (gc.softmax(X2 @ p.W2 + p.b2) - p.Y) / p.Y.shape[0]
+    X2 = hw.logistic(Z1)
+    dZ2 = (hw.softmax(X2 @ p.W2 + p.b2) - p.Y) / p.Y.shape[0]
     grad = p.X.T @ ((dZ2 @ p.W2.T) * X2 * (1 - X2))
     bad = grad.copy()
     rng = np.random.default_rng(0)
@@ -258,7 +262,9 @@ def conventional_otter_zip(tmp):
     from autograder.course import Course
     from autograder.integrations.cells import reference_cells
 
-    reference = {c.function: c.source for c in reference_cells(Course(ROOT)) if c.function}
+    from autograder.spec import load_homework
+
+    reference = {c.function: c.source for c in reference_cells(Course(ROOT).homework("backprop"), load_homework(ROOT / "solutions" / "backprop")) if c.function}
     cells = [new_raw_cell("# ASSIGNMENT CONFIG\nname: backprop\nexport_cell: false\ncheck_all_cell: false\ntests:\n  ok_format: false"), new_code_cell("import numpy as np")]
     for helper in ("sigmoid", "d_sigmoid"):
         cells.append(new_code_cell(reference[helper]))
@@ -374,7 +380,7 @@ def anchor(tmp, subs, runs):
         conventional_submission(nbgrader_dir, paths["nbgrader"], student)
         ours_env = dict(os.environ, XDG_CACHE_HOME=str(tmp / "plan-cache" / student))  # empty: a cold plan cache
         actions = {
-            "ours .ipynb": lambda: run([sys.executable, "-m", "autograder", "grade", str(paths["ipynb"]), "--format", "text"], cwd=ROOT, env=ours_env)[0],
+            "ours .ipynb": lambda: run([sys.executable, "-m", "autograder", "grade", str(paths["ipynb"]), "--assignment", "backprop", "--format", "text"], cwd=ROOT, env=ours_env)[0],
             "otter run, asserts": lambda: time_otter(otter_zip, paths["otter"], tmp / "otter-out" / student)[0],
             "nbgrader autograde, asserts": lambda: run(
                 ["nbgrader", "autograde", "backprop", "--student", student, "--force"], cwd=nbgrader_dir, env=tool_env()

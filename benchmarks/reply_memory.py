@@ -30,7 +30,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         for attack_id in ids:
             if attack_id == "reference":
-                path = ROOT / "solutions" / "backprop.py"
+                path = ROOT / "solutions" / "backprop" / "backprop.py"
             else:
                 path = write(next(a for a in ATTACKS if a.id == attack_id), Path(folder) / attack_id)
             for fmt in ("json", "gradescope"):

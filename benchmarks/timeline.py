@@ -1,6 +1,6 @@
 """Where the time of one `autograder grade` goes: the CLI's steps, timed from inside.
 
-    .venv/bin/python benchmarks/timeline.py [SUBMISSION]
+    .venv/bin/python benchmarks/timeline.py [SUBMISSION [HOMEWORK]]
 
 Follows the same path as `autograder grade` (worker started before numpy is imported here,
 plan from the cache when there is one) and prints a cumulative timeline.
@@ -21,25 +21,17 @@ def main():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    submission = sys.argv[1] if len(sys.argv) > 1 else str(root / "solutions" / "backprop.py")
-    import autograder.config as config_module
-    import autograder.sandbox as sandbox_module
-    from autograder.course import Course
+    submission = sys.argv[1] if len(sys.argv) > 1 else str(root / "solutions" / "backprop" / "backprop.py")
+    homework = sys.argv[2] if len(sys.argv) > 2 else "backprop"
+    from autograder import factory
 
-    mark("imports before numpy (CLI, config, sandbox)")
-    course = Course(root)
-    config = config_module.load_config(course.grading_config)
-    sandbox = sandbox_module.Sandbox(config.limits, hide=[course.root])
-    spare = sandbox.start()
-    mark("worker process started (it imports numpy in parallel)")
+    mark("imports before numpy (CLI, factory)")
+    grader = factory.make_grader(root, homework)  # the sandbox's spare worker starts before the spec is imported
+    mark("worker process started, spec and config loaded (numpy imported here, in parallel)")
     from autograder import grader as grader_module
 
-    mark("numpy and the grading modules imported")
-    from autograder.reference import load_reference
-
-    reference = load_reference(course)
+    grader.reference  # noqa: B018
     mark("reference solution imported")
-    grader = grader_module.Grader(config, reference, sandbox=sandbox, spare=spare)
     grader.plan  # noqa: B018
     mark("plan ready (cases, reference values, finite differences; from the cache when warm)")
     session_class = grader_module._Session
@@ -57,7 +49,7 @@ def main():
     session_class._boot, session_class.load = boot, load
     first = time.perf_counter()
     results = grader.grade(submission)
-    mark(f"25 functions called and checked ({len(results.functions)} results)")
+    mark(f"{len(results.functions)} functions called and checked")
     from autograder.exporters.gradescope import to_json
     import json
 

@@ -6,8 +6,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from autograder.course import Course  # noqa: E402
+from autograder.course import Course, HomeworkFiles  # noqa: E402
 from autograder.reference import load_module  # noqa: E402
+
+HOMEWORK = "backprop"  # the homework the per-function suites are written for
+FAST_LIMITS = {"call_seconds": 2, "import_seconds": 2, "total_seconds": 60}
 
 
 @pytest.fixture(scope="session")
@@ -16,9 +19,23 @@ def course():
 
 
 @pytest.fixture(scope="session")
-def ref(course):
+def hw_files(course):
+    """The backprop homework's files (solutions/backprop/, assignment/backprop/)."""
+    return HomeworkFiles(HOMEWORK, course.solutions_dir / HOMEWORK, course.assignments_dir / HOMEWORK)
+
+
+@pytest.fixture(scope="session")
+def homework(hw_files):
+    """The backprop homework's spec (spec.Homework, with its mistakes attached)."""
+    from autograder.spec import load_homework
+
+    return load_homework(hw_files.folder)
+
+
+@pytest.fixture(scope="session")
+def ref(hw_files):
     """The reference solution module (trusted instructor code)."""
-    return load_module(course.solution, "reference_under_test")
+    return load_module(hw_files.reference, "reference_under_test")
 
 
 @pytest.fixture(scope="session")
@@ -27,36 +44,44 @@ def mnist(course):
 
 
 @pytest.fixture(scope="session")
-def hidden_config(course):
+def hidden_config(hw_files, homework):
     from autograder.config import load_config
 
-    return load_config(course.grading_config).with_limits(call_seconds=2, import_seconds=2, total_seconds=60)
+    return load_config(hw_files.grading_config, homework).with_limits(**FAST_LIMITS)
 
 
 @pytest.fixture(scope="session")
-def hidden_grader(course, hidden_config, ref):
-    """One grader for the whole session: its plan (cases, reference values, finite
+def graders():
+    """``graders(homework, mode)``: one grader per (homework, mode) for the whole session,
+    built by the factory with short limits; its plan (cases, reference values, finite
     differences) is built once."""
-    from autograder.grader import Grader
+    from autograder.factory import make_grader
 
-    grader = Grader(hidden_config, ref, hide=[course.root])
-    yield grader
-    grader.close()
+    made = {}
 
+    def get(name=HOMEWORK, mode="hidden"):
+        if (name, mode) not in made:
+            made[name, mode] = make_grader(ROOT, name, limits=FAST_LIMITS, mode=mode)
+        return made[name, mode]
 
-@pytest.fixture(scope="session")
-def public_grader():
-    from autograder.config import public_config
-    from autograder.grader import Grader
-
-    grader = Grader(public_config().with_limits(call_seconds=2, import_seconds=2, total_seconds=60))
-    yield grader
-    grader.close()
+    yield get
+    for grader in made.values():
+        grader.close()
 
 
 @pytest.fixture(scope="session")
-def reference_source(course):
-    return course.solution.read_text()
+def hidden_grader(graders):
+    return graders(HOMEWORK, "hidden")
+
+
+@pytest.fixture(scope="session")
+def public_grader(graders):
+    return graders(HOMEWORK, "public")
+
+
+@pytest.fixture(scope="session")
+def reference_source(hw_files):
+    return hw_files.reference.read_text()
 
 
 def replace_function(source, name, new_source):
@@ -86,7 +111,7 @@ def tool_env():
     return env
 
 
-def fill_notebook(student_notebook, out_path, replace=None):
+def fill_notebook(student_notebook, out_path, replace=None, homework=HOMEWORK):
     """A submission made from a tool's student notebook: every contract function's cell gets
     the reference's function, or the source in ``replace[name]``."""
     import ast
@@ -94,8 +119,10 @@ def fill_notebook(student_notebook, out_path, replace=None):
     import nbformat
 
     from autograder.integrations.cells import reference_cells
+    from autograder.spec import load_homework
 
-    reference = {c.function: c.source for c in reference_cells(Course(ROOT)) if c.function}
+    files = Course(ROOT).homework(homework)
+    reference = {c.function: c.source for c in reference_cells(files, load_homework(files.folder)) if c.function}
     replace = replace or {}
     notebook = nbformat.read(student_notebook, as_version=4)
     for cell in notebook.cells:

@@ -63,3 +63,50 @@ def check_gradient(f, x, grad, rng):
     (the engine's difference routine, gradcheck.probe, which is not the code under test)."""
     assert grad.shape == x.shape, f"gradient shape {grad.shape} != {x.shape}"
     return gc.compare(gc.probe(f, x, int(rng.integers(2**31)), exact_limit=400), grad)
+
+
+# --- modular_layers: the losses written out again from the notebook's contract ----------------
+
+
+def sigmoid(Z):
+    return logistic(Z)
+
+
+def mean_softmax_ce(scores, y):
+    """Mean over the rows of -log softmax(scores)[n, y[n]] (y: class indices)."""
+    return float(-np.mean(log_softmax(scores)[np.arange(len(y)), y]))
+
+
+def mean_logistic_ce(scores, y):
+    """Mean binary cross-entropy of sigmoid(scores) (N, 1) against y (N,) in {0, 1}."""
+    s = scores[:, 0]
+    return float(np.mean(y * np.logaddexp(0, -s) + (1 - y) * np.logaddexp(0, s)))
+
+
+def chain_losses(x, w, y):
+    """L_n = (a_K - y_n)^2 / 2 with a_0 = x_n, a_k = sigmoid(w_k a_{k-1}): the (N,) losses."""
+    a = np.asarray(x, dtype=np.float64)
+    for weight in w:
+        a = logistic(weight * a)
+    return 0.5 * (a - y) ** 2
+
+
+def relu_mlp_loss(params, X, y):
+    """ReLU hidden layers, an affine output layer, mean softmax cross-entropy."""
+    L = sum(1 for key in params if key.startswith("W"))
+    A = X
+    for layer in range(1, L):
+        A = np.maximum(A @ params[f"W{layer}"] + params[f"b{layer}"], 0.0)
+    return mean_softmax_ce(A @ params[f"W{L}"] + params[f"b{L}"], y)
+
+
+def jacobian_rows(f, x, eps=1e-6):
+    """The Jacobian of a vector function f at x by central differences, one column per entry
+    of x (written here, not the engine's)."""
+    x = np.array(x, dtype=np.float64)
+    columns = []
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step.flat[i] = eps
+        columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * eps))
+    return np.stack(columns, axis=-1)

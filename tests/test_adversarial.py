@@ -36,17 +36,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # tools/ is not installed
     sys.path.insert(0, str(ROOT))
 
-from autograder import contract  # noqa: E402
 from autograder.config import load_config  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.grader import Grader  # noqa: E402
-from autograder.reference import load_module  # noqa: E402
+from autograder.factory import make_grader  # noqa: E402
 from autograder.sandbox import isolation_mode  # noqa: E402
 from tools.adversarial import ABSTRACT_SOCKET, ATTACKS, LOOPBACK_PORT, MARKER, Attack, write  # noqa: E402
+from tools.mutants import HOMEWORK, NAMES, load  # noqa: E402
 
 MODE = isolation_mode()
 COURSE = Course(ROOT)
-REFERENCE_SOURCE = COURSE.solution.read_text()
+FILES = COURSE.homework(HOMEWORK)
+REFERENCE_SOURCE = FILES.reference.read_text()
 WATCHDOG_SECONDS = 20  # the slowest attack takes about 9 s here; a grade still running then is stuck
 MAX_REPORT_CHARS = 1_000_000  # a normal report is about 20,000 characters
 SHARED_FOLDERS = ("/tmp", "/dev/shm", "/var/tmp", "/run/lock", "/dev/mqueue")
@@ -93,9 +93,9 @@ def secrets():
     for line in REFERENCE_SOURCE.splitlines():
         if "out[positive] = " in line or "out[~positive] = " in line:
             needles.append(line.strip())
-    config = load_config(COURSE.grading_config)
+    config = load_config(FILES.grading_config, load())
     needles.append(", ".join(str(seed) for seed in config.seeds))
-    for line in COURSE.grading_config.read_text().splitlines():
+    for line in FILES.grading_config.read_text().splitlines():
         if line.strip().startswith("seeds") or "change them each term" in line:
             needles.append(line.strip())
     assert len(needles) >= 6, needles
@@ -342,9 +342,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def grader():
-    config = load_config(COURSE.grading_config).with_limits(call_seconds=2, import_seconds=2, total_seconds=60, memory_mb=1024)
-    reference = load_module(COURSE.solution, "reference_for_attacks")
-    grader = Grader(config, reference, hide=[COURSE.root])
+    grader = make_grader(COURSE, HOMEWORK, limits={"call_seconds": 2, "import_seconds": 2, "total_seconds": 60, "memory_mb": 1024})
     yield grader
     grader.close()
 
@@ -412,7 +410,7 @@ def graded(grader, world):
 def test_is_every_attack_a_well_formed_submission_without_secrets():
     """Does every attack build a parseable submission that holds none of the reference's
     solution text, so that any secret found in a report came from somewhere else?"""
-    names = set(contract.NAMES)
+    names = set(NAMES)
     for attack in ATTACKS:
         text, suffix = attack.build(REFERENCE_SOURCE)
         assert suffix in (".py", ".ipynb"), attack.id
@@ -487,7 +485,7 @@ def test_does_the_grader_return_a_bounded_score(graded, attack):
     for f in results.functions:
         assert 0 <= f.score <= f.max_score, f.name
     assert abs(results.score - sum(f.score for f in results.functions)) < 1e-3
-    assert [f.name for f in results.functions] == list(contract.NAMES)
+    assert [f.name for f in results.functions] == list(NAMES)
 
 
 @pytest.mark.parametrize("attack", _params("others"))
@@ -697,7 +695,7 @@ def test_does_one_students_batch_of_crashes_leave_the_next_student_alone(tmp_pat
     out = tmp_path / "out"
     run = subprocess.run(
         [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--workers", "1",
-         "--no-progress", "--call-seconds", "0.5", "--total-seconds", "60", "--course", str(COURSE.root)],
+         "--no-progress", "--call-seconds", "0.5", "--total-seconds", "60", "--course", str(COURSE.root), "--assignment", HOMEWORK],
         capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr

@@ -11,7 +11,7 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from conftest import replace_function
+from conftest import HOMEWORK, replace_function
 
 from autograder.batch import discover, grade_all
 
@@ -19,11 +19,11 @@ TRANSPOSED = "def dJ_dW2(X2, dZ2):\n    return dZ2.T @ X2\n"
 
 
 @pytest.fixture
-def flat_class(course, reference_source, tmp_path):
+def flat_class(hw_files, reference_source, tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     (folder / "alice.py").write_text(reference_source)
-    (folder / "bob.ipynb").write_text((course.release_dir / "backprop.ipynb").read_text())
+    (folder / "bob.ipynb").write_text((hw_files.release_dir / "backprop.ipynb").read_text())
     (folder / "carol.py").write_text("def sigmoid(Z)\n")
     (folder / "dave.py").write_text(replace_function(reference_source, "dJ_dW2", TRANSPOSED))
     return folder
@@ -61,7 +61,7 @@ def parse(path):
 
 def test_a_flat_folder_becomes_a_gradebook_feedback_and_a_summary(course, flat_class, tmp_path):
     out = tmp_path / "out"
-    summary = grade_all(course, flat_class, out, workers=2, progress=False)
+    summary = grade_all(course, flat_class, out, workers=2, progress=False, homework=HOMEWORK)
     assert summary.submissions == 4 and summary.graded_now == 4 and summary.problems == 1 and not summary.interrupted
     rows = read_csv(out / "grades.csv")
     assert set(rows) == {"alice", "bob", "carol", "dave"}
@@ -74,10 +74,10 @@ def test_a_flat_folder_becomes_a_gradebook_feedback_and_a_summary(course, flat_c
 
 def test_feedback_page_is_readable_on_a_phone_and_names_the_fix(course, flat_class, tmp_path, ref):
     out = tmp_path / "out"
-    grade_all(course, flat_class, out, workers=1, progress=False)
+    grade_all(course, flat_class, out, workers=1, progress=False, homework=HOMEWORK)
     page = parse(out / "feedback" / "dave.html")
     assert any(m.get("name") == "viewport" for m in page.meta)
-    assert "Backprop homework: dave" in page.text and "total" in page.ids
+    assert "dave" in page.text and "total" in page.ids
     assert {f"fn-{name}" for name in ("sigmoid", "dJ_dW2", "predict")} <= page.ids
     assert "transposed" in page.text and "X2.T @ dZ2" in page.text and "must have shape" in page.text
     assert "BEGIN SOLUTION" not in page.text
@@ -97,7 +97,7 @@ def test_gradescope_export_uses_the_students_ids_and_names(course, reference_sou
         "submission_222:\n  :submitters:\n  - :name: Alan Turing\n    :sid: '1912'\n    :email: alan@example.edu\n"
     )
     out = tmp_path / "out"
-    grade_all(course, folder, out, workers=1, progress=False)
+    grade_all(course, folder, out, workers=1, progress=False, homework=HOMEWORK)
     rows = read_csv(out / "grades.csv")
     assert set(rows) == {"1815", "1791", "1912"}
     assert rows["1815"]["name"] == "Ada Lovelace" and float(rows["1791"]["total"]) == 100
@@ -106,14 +106,14 @@ def test_gradescope_export_uses_the_students_ids_and_names(course, reference_sou
 
 def test_a_rerun_skips_finished_work_unless_forced_or_changed(course, flat_class, tmp_path, reference_source):
     out = tmp_path / "out"
-    grade_all(course, flat_class, out, workers=2, progress=False)
-    again = grade_all(course, flat_class, out, workers=2, progress=False)
+    grade_all(course, flat_class, out, workers=2, progress=False, homework=HOMEWORK)
+    again = grade_all(course, flat_class, out, workers=2, progress=False, homework=HOMEWORK)
     assert again.graded_now == 0 and again.already_graded == 4
     (flat_class / "dave.py").write_text(reference_source)  # a corrected resubmission
-    changed = grade_all(course, flat_class, out, workers=2, progress=False)
+    changed = grade_all(course, flat_class, out, workers=2, progress=False, homework=HOMEWORK)
     assert changed.graded_now == 1 and changed.reasons == {"changed file": 1}
     assert float(read_csv(out / "grades.csv")["dave"]["total"]) == 100
-    forced = grade_all(course, flat_class, out, workers=2, progress=False, force=True)
+    forced = grade_all(course, flat_class, out, workers=2, progress=False, homework=HOMEWORK, force=True)
     assert forced.graded_now == 4
 
 
@@ -123,7 +123,7 @@ def test_kill_halfway_loses_nothing_and_duplicates_nothing(course, tmp_path):
     specs = plan_class(16, seed=5)
     folder = write_class(specs, tmp_path / "class")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2"]
+    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", "--assignment", HOMEWORK]
     process = subprocess.Popen(command, cwd=course.root, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "results").glob("*.json"))) < 5:
@@ -142,14 +142,14 @@ def test_kill_halfway_loses_nothing_and_duplicates_nothing(course, tmp_path):
     assert len(list((out / "results").glob("*.json"))) == 16
 
 
-def test_expected_scores_of_a_generated_class_are_reproduced(course, hidden_grader, tmp_path):
+def test_expected_scores_of_a_generated_class_are_reproduced(course, hw_files, hidden_grader, tmp_path):
     from tools.classgen import ScoreRule, expected_scores, plan_class, write_class
 
     specs = plan_class(14, seed=9)
     folder = write_class(specs, tmp_path / "class")
-    rule = ScoreRule.build(hidden_grader.plan, course.solution)  # expected scores from the scoring rule, not from grading
+    rule = ScoreRule.build(hidden_grader.plan, hw_files.reference)  # expected scores from the scoring rule, not from grading
     out = tmp_path / "out"
-    grade_all(course, folder, out, workers=2, progress=False)
+    grade_all(course, folder, out, workers=2, progress=False, homework=HOMEWORK)
     rows = read_csv(out / "grades.csv")
     points = hidden_grader.config.points
     for spec in specs:
@@ -170,13 +170,13 @@ def test_discover_refuses_a_folder_with_nothing_to_grade(tmp_path):
 # --- issue 14 point 5 and issue 12 point 8: a batch an instructor can trust -------------
 
 
-def copy_course(course, folder):
-    """A course of its own (reference and grading.toml), to change without touching the real one."""
+def copy_course(hw_files, folder):
+    """A course of its own (the homework's folder: reference, spec, mistakes, grading.toml),
+    to change without touching the real one."""
     from autograder.course import Course
 
     (folder / "solutions").mkdir(parents=True)
-    (folder / "solutions" / "backprop.py").write_text(course.solution.read_text())
-    (folder / "solutions" / "grading.toml").write_text(course.grading_config.read_text())
+    shutil.copytree(hw_files.folder, folder / "solutions" / hw_files.name, ignore=shutil.ignore_patterns("__pycache__"))
     return Course(folder)
 
 
@@ -195,15 +195,15 @@ def gradescope_export(folder, submissions):
 
 
 @pytest.fixture(scope="module")
-def formula_class_run(course, tmp_path_factory):
+def formula_class_run(course, hw_files, tmp_path_factory):
     """A class whose submitters are named like spreadsheet formulas, graded once."""
     base = tmp_path_factory.mktemp("formula")
     folder = base / "class"
     folder.mkdir()
-    (folder / "=1+2.py").write_text(course.solution.read_text())
+    (folder / "=1+2.py").write_text(hw_files.reference.read_text())
     (folder / "carol.py").write_text("def sigmoid(Z)\n")
     out = base / "out"
-    grade_all(course, folder, out, workers=1, progress=False)
+    grade_all(course, folder, out, workers=1, progress=False, homework=HOMEWORK)
     return out
 
 
@@ -231,7 +231,7 @@ def test_a_stricter_mode_is_applied_to_every_output(course, tmp_path):
     folder.mkdir()
     (folder / "carol.py").write_text("def sigmoid(Z)\n")
     out = tmp_path / "out"
-    grade_all(course, folder, out, workers=1, progress=False, mode=0o640)
+    grade_all(course, folder, out, workers=1, progress=False, homework=HOMEWORK, mode=0o640)
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in out.rglob("*") if p.is_file()} == {"0o640"}
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in [out, *out.rglob("*")] if p.is_dir()} == {"0o750"}
 
@@ -242,27 +242,28 @@ def test_counts_cover_the_whole_class_not_just_this_run(course, reference_source
     (folder / "alice.py").write_text(reference_source)
     (folder / "carol.py").write_text("def sigmoid(Z)\n")
     out = tmp_path / "out"
-    grade_all(course, folder, out, workers=1, progress=False)
+    grade_all(course, folder, out, workers=1, progress=False, homework=HOMEWORK)
     (folder / "bob.py").write_text(reference_source)  # a late submission
-    later = grade_all(course, folder, out, workers=1, progress=False)
+    later = grade_all(course, folder, out, workers=1, progress=False, homework=HOMEWORK)
     assert (later.graded_now, later.already_graded, later.graded, later.not_graded) == (1, 2, 3, 0)
     assert later.problems == 1  # carol, graded by the first run
     assert "with a problem (listed at the end): 1" in (out / "summary.md").read_text()
 
 
-def test_changing_points_in_grading_toml_regrades_every_result(course, reference_source, tmp_path):
-    own = copy_course(course, tmp_path / "course")
+def test_changing_points_in_grading_toml_regrades_every_result(hw_files, reference_source, tmp_path):
+    own = copy_course(hw_files, tmp_path / "course")
     folder = tmp_path / "class"
     folder.mkdir()
     (folder / "alice.py").write_text(reference_source)
     (folder / "dave.py").write_text(replace_function(reference_source, "dJ_dW2", TRANSPOSED))
     out = tmp_path / "out"
-    grade_all(own, folder, out, workers=2, progress=False)
+    grade_all(own, folder, out, workers=2, progress=False, homework=HOMEWORK)
     assert float(read_csv(out / "grades.csv")["alice"]["total"]) == 100
-    toml = own.grading_config.read_text()
+    grading_config = own.homework(HOMEWORK).grading_config
+    toml = grading_config.read_text()
     assert "\nsigmoid = 3\n" in toml and "\ntotal = 100\n" in toml
-    own.grading_config.write_text(toml.replace("\nsigmoid = 3\n", "\nsigmoid = 13\n").replace("\ntotal = 100\n", "\ntotal = 110\n"))
-    again = grade_all(own, folder, out, workers=2, progress=False)
+    grading_config.write_text(toml.replace("\nsigmoid = 3\n", "\nsigmoid = 13\n").replace("\ntotal = 100\n", "\ntotal = 110\n"))
+    again = grade_all(own, folder, out, workers=2, progress=False, homework=HOMEWORK)
     assert again.graded_now == 2 and again.reasons == {"config changed": 2}
     rows = read_csv(out / "grades.csv")
     assert float(rows["alice"]["total"]) == 110 and float(rows["alice"]["max"]) == 110
@@ -275,20 +276,41 @@ def test_a_changed_reference_or_engine_changes_the_key():
     from autograder.batch import GradingKey
     from autograder.plancache import engine_version
 
-    key = GradingKey(config="c", reference="r", engine=engine_version())
+    key = GradingKey(config="c", reference="r", spec="s", engine=engine_version())
     assert key.changes(asdict(key)) == []
     assert key.changes(asdict(replace(key, reference="old"))) == ["reference"]
     assert key.changes(asdict(replace(key, engine="old"))) == ["engine"]
     assert key.changes(None) == ["grading key"]  # a result stored before keys existed
 
 
+def test_does_editing_the_homeworks_spec_or_mistakes_change_the_key(hw_files, tmp_path):
+    """The spec builds the hidden tests and the mistakes name the diagnoses: a result graded
+    before either changed is out of date."""
+    from autograder.batch import grading_key
+    from autograder.factory import load_assignment
+
+    own = copy_course(hw_files, tmp_path / "course")
+    before = grading_key(load_assignment(own, HOMEWORK))
+    assert grading_key(load_assignment(own, HOMEWORK)) == before
+    mistakes = own.homework(HOMEWORK).mistakes
+    mistakes.write_text(mistakes.read_text() + "\n# a comment is a change too\n")
+    after = grading_key(load_assignment(own, HOMEWORK))
+    assert after.changes(asdict_of(before)) == ["spec"]
+
+
+def asdict_of(key):
+    from dataclasses import asdict
+
+    return asdict(key)
+
+
 def test_a_corrected_name_in_the_metadata_shows_without_regrading(course, reference_source, tmp_path):
     folder = gradescope_export(tmp_path / "export", {"submission_1": (reference_source, [("1815", "Ada Lovelac", "ada@example.edu")])})
     out = tmp_path / "out"
-    grade_all(course, folder, out, workers=1, progress=False)
+    grade_all(course, folder, out, workers=1, progress=False, homework=HOMEWORK)
     metadata = folder / "submission_metadata.yml"
     metadata.write_text(metadata.read_text().replace("Ada Lovelac", "Ada Lovelace"))
-    again = grade_all(course, folder, out, workers=1, progress=False)
+    again = grade_all(course, folder, out, workers=1, progress=False, homework=HOMEWORK)
     assert again.graded_now == 0 and again.already_graded == 1
     assert read_csv(out / "grades.csv")["1815"]["name"] == "Ada Lovelace"
     assert "Ada Lovelace" in (out / "feedback" / "submission_1.html").read_text()
@@ -343,7 +365,7 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_what_is_done(course, referenc
     for i in range(6):
         (folder / f"slow{i}.py").write_text(slow)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", "--call-seconds", "2"]
+    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", "--call-seconds", "2", "--assignment", HOMEWORK]
     process = subprocess.Popen(command, cwd=course.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None and len(list((out / "results").glob("*.json"))) < 4:

@@ -12,8 +12,8 @@ def grade(public_grader, tmp_path, source, name="backprop.py"):
     return public_grader.grade(path)
 
 
-def test_reference_passes_every_public_check(public_grader, course):
-    results = public_grader.grade(course.solution)
+def test_reference_passes_every_public_check(public_grader, hw_files):
+    results = public_grader.grade(hw_files.reference)
     assert results.mode == "public"
     assert all(f.passed for f in results.functions), [f.findings for f in results.functions if not f.passed]
 
@@ -42,14 +42,14 @@ def test_public_checks_name_the_mistake(public_grader, reference_source, tmp_pat
     assert words in text
 
 
-def test_check_prints_a_report_and_returns_results(course, capsys):
-    results = check(str(course.release_dir / "backprop.py"), ["sigmoid"])
+def test_check_prints_a_report_and_returns_results(hw_files, capsys):
+    results = check(str(hw_files.release_dir / "backprop.py"), ["sigmoid"])
     printed = capsys.readouterr().out
     assert [f.name for f in results.functions] == ["sigmoid"]
     assert "sigmoid" in printed and "not implemented" in printed and "public checks" in printed
 
 
-def test_the_notebook_helper_can_check_again_and_again(course):
+def test_the_notebook_helper_can_check_again_and_again(hw_files):
     """The notebook calls `from autograder import check` in one cell after another: the
     second import must still give the function (a submodule named `check` once replaced it)."""
     import autograder
@@ -58,5 +58,5 @@ def test_the_notebook_helper_can_check_again_and_again(course):
         from autograder import check as from_the_package
 
         assert from_the_package is autograder.check and callable(from_the_package)
-        results = from_the_package(str(course.solution), functions, quiet=True)
+        results = from_the_package(str(hw_files.reference), functions, quiet=True)
         assert [f.name for f in results.functions] == functions and results.functions[0].passed

@@ -8,9 +8,11 @@ import pytest
 from conftest import replace_function
 
 from autograder import gradcheck as gc
-from autograder.cases import Case
+from autograder import properties as P
 from autograder.checks import VALUE_CHECKS, CallOutcome, Verdict, evaluate, hide_numbers
 from autograder.grader import case_credit
+from autograder.plan import Case
+from autograder.spec import Property
 from autograder.structure import Arr, FloatList, Mapping, Scalar, Seq, scalar_value
 
 TOL = 1e-6
@@ -113,24 +115,28 @@ def test_properties_use_the_one_tolerance_so_float32_internals_pass():
     Z = np.random.default_rng(3).standard_normal((9, 10)) * 4
     S = float32_softmax(Z)
     assert np.max(np.abs(S.sum(axis=1) - 1)) > 1e-9  # would have failed the old 1e-9 row-sum check
-    case = Case("softmax", "a case", [Z], Arr(Z.shape), properties=("rows_sum_to_one", "in_unit_interval"))
+    properties = (Property("rows_sum_to_one", P.rows_sum_to_one), Property("in_unit_interval", P.in_unit_interval))
+    case = Case("softmax", "a case", [Z], Arr(Z.shape), properties=properties)
     verdicts = {v.check: v for v in evaluate(case, CallOutcome("ok", value=S, args_after=[Z.copy()]), "public", TOL, ["Z"])[0]}
     assert verdicts["properties"].status == "pass"
     wrong = {v.check: v for v in evaluate(case, CallOutcome("ok", value=S * 1.01, args_after=[Z.copy()]), "public", TOL, ["Z"])[0]}
     assert wrong["properties"].status == "fail"
 
 
-def test_loss_definition_uses_the_one_tolerance():
+def test_loss_definition_uses_the_one_tolerance(homework):
     rng = np.random.default_rng(4)
     Y_hat = float32_softmax(rng.standard_normal((6, 5)))
     Y = np.eye(5)[rng.integers(0, 5, 6)]
     exact = float(-np.sum(Y * np.log(Y_hat)) / 6)
     f32 = float(-np.sum(Y.astype(np.float32) * np.log(Y_hat.astype(np.float32))) / 6)
-    case = Case("cross_entropy", "a case", [Y_hat, Y], Scalar(), properties=("positive", "matches_loss_definition"), context={"Y_hat": Y_hat, "Y": Y})
+    properties = homework.function("cross_entropy").properties
+    assert [p.name for p in properties] == ["positive", "matches_loss_definition"]
+    case = Case("cross_entropy", "a case", [Y_hat, Y], Scalar(), properties=properties)
     for got, status in ((f32, "pass"), (exact * (1 + 1e-4), "fail")):
         outcome = CallOutcome("ok", value=got, args_after=[Y_hat.copy(), Y.copy()])
         verdicts = {v.check: v for v in evaluate(case, outcome, "public", TOL, ["Y_hat", "Y"])[0]}
         assert verdicts["properties"].status == status, (got, exact)
+    assert verdicts["properties"].message == f"returned {got:.6g}; the mean loss of the rows, as the contract defines it, is {exact:.6g} here"
 
 
 # --- points follow correct values ------------------------------------------------------
@@ -180,23 +186,27 @@ def test_odd_results_of_fit_are_judged_and_fail(value):
     assert case_credit(verdicts, True, WEIGHTS) == 0.0
 
 
-def test_an_exception_inside_the_checks_becomes_a_failed_check_of_that_case(hidden_grader, monkeypatch):
-    from autograder import checks
+def test_an_exception_inside_the_checks_becomes_a_failed_check_of_that_case(hidden_grader):
+    import dataclasses
+
     from autograder.grader import grade_cases
 
-    cases = hidden_grader.plan["cost_n"]
-    assert "positive" in cases[0].properties
-    original = checks.PROPERTIES["positive"]
+    planned = hidden_grader.plan["cost_n"]
+    assert "positive" in [p.name for p in planned[0].properties]
+    first = planned[0].label
 
-    def breaks_on_the_first_case(case, values):
-        if case is cases[0]:
-            raise TypeError("iteration over a 0-d array")
-        return original(case, values)
+    def breaks_on_the_first_case(prop):
+        def check(case, values):
+            if case.label == first:
+                raise TypeError("iteration over a 0-d array")
+            return prop.check(case, values)
 
-    monkeypatch.setitem(checks.PROPERTIES, "positive", breaks_on_the_first_case)
+        return dataclasses.replace(prop, check=check) if prop.name == "positive" else prop
+
+    cases = [dataclasses.replace(c, properties=tuple(map(breaks_on_the_first_case, c.properties))) for c in planned]
     calls = iter([CallOutcome("ok", value=c.expected, args_after=list(c.args)) for c in cases])
     info = {"defined": True, "callable": True, "params": None}
-    result = grade_cases("cost_n", cases, info, lambda case: next(calls), hidden_grader.config, hidden_grader.reference)
+    result = grade_cases("cost_n", cases, info, lambda case: next(calls), hidden_grader.config, hidden_grader.reference, homework=hidden_grader.homework)
     assert result.score == pytest.approx(hidden_grader.config.points["cost_n"] * (len(cases) - 1) / len(cases))
     assert "the grader could not judge this result" in result.findings[0].message
 
@@ -204,13 +214,43 @@ def test_an_exception_inside_the_checks_becomes_a_failed_check_of_that_case(hidd
 # --- hidden values stay hidden ---------------------------------------------------------
 
 
-def test_hide_numbers_keeps_shapes_and_dtypes_and_removes_values():
+def test_hide_numbers_keeps_shapes_and_dtypes_and_removes_values(homework):
     text = "operands could not be broadcast together with shapes (5,7) (7,3) "
     assert hide_numbers(text, {5, 7, 3}) == text
-    hidden = hide_numbers("array([[ 0.0123, -2.3e-05], [1e300, 17]]) float64 W1 dZ2 x0.25 0x1.8p-3 (99, 5)", {5})
+    raw = "array([[ 0.0123, -2.3e-05], [1e300, 17]]) float64 W1 dZ2 x0.25 0x1.8p-3 (99, 5)"
+    hidden = hide_numbers(raw, {5}, names=homework.message_pattern)
     for number in ("0.0123", "2.3e-05", "1e300", "17", "25", "0x1.8p-3", "99"):
         assert number not in hidden
     assert "float64" in hidden and "W1" in hidden and "dZ2" in hidden and ", 5)" in hidden
+
+
+def test_are_only_the_homeworks_names_kept_whole_in_hidden_messages():
+    """The names a message keeps come from the homework (its ``message_pattern``): with none,
+    W1 loses its digit like any other number; with a pattern, only the names it matches stay."""
+    text = "W1 and dZ2 differ; Q7 too"
+    assert hide_numbers(text) == "W… and dZ… differ; Q… too"
+    assert hide_numbers(text, names=r"\b(?:W1|dZ2)\b") == "W1 and dZ2 differ; Q… too"
+
+
+def test_do_hidden_checks_run_only_the_properties_marked_hidden():
+    from autograder.checks import applicable
+
+    S = np.full((2, 2), 0.5)
+    shown_only = Property("shown_only", lambda case, values: "always fails", hidden=False)
+    case = Case("softmax", "a case", [S], Arr(S.shape), properties=(shown_only,))
+    assert "properties" not in applicable(case, "hidden") and "properties" in applicable(case, "public")
+    public = {v.check: v for v in evaluate(case, CallOutcome("ok", value=S, args_after=[S.copy()]), "public", TOL, ["Z"])[0]}
+    assert public["properties"].status == "fail" and public["properties"].message == "always fails"
+
+
+def test_is_an_exception_in_another_graded_function_named_as_graded_on_its_own(homework):
+    exception = {"type": "ValueError", "message": "bad", "where": {"line": 3, "function": "softmax", "text": "x"}}
+    outcome = CallOutcome("raised", exception=exception)
+    case = Case("cross_entropy", "a case", [], Scalar(), expected=1.0)
+    graded = {v.check: v for v in evaluate(case, outcome, "hidden", TOL, [], homework=homework)[0]}
+    assert graded["returns"].message.endswith("; softmax is graded on its own too") and graded["returns"].mistake is None
+    alone = {v.check: v for v in evaluate(case, outcome, "hidden", TOL, [])[0]}
+    assert alone["returns"].mistake == "raises" and "graded on its own" not in alone["returns"].message
 
 
 def test_exception_text_and_warnings_do_not_leak_hidden_values(hidden_grader, reference_source, tmp_path):

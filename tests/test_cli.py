@@ -29,17 +29,17 @@ def validate_gradescope(data):
     assert abs(data["score"] - sum(t["score"] for t in data["tests"])) < 1e-6
 
 
-def test_grade_prints_only_json_on_stdout(course):
-    result = run("grade", str(course.solution), cwd=course.root)
+def test_grade_prints_only_json_on_stdout(course, hw_files):
+    result = run("grade", str(hw_files.reference), cwd=course.root)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     validate_gradescope(data)
     assert data["score"] == 100 and "results" in data
 
 
-def test_gradescope_format_to_a_file(course, tmp_path):
+def test_gradescope_format_to_a_file(course, hw_files, tmp_path):
     out = tmp_path / "results" / "results.json"
-    result = run("grade", str(course.release_dir / "backprop.py"), "--format", "gradescope", "--output", str(out), cwd=course.root)
+    result = run("grade", str(hw_files.release_dir / "backprop.py"), "--assignment", "backprop", "--format", "gradescope", "--output", str(out), cwd=course.root)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     data = json.loads(out.read_text())
@@ -48,22 +48,24 @@ def test_gradescope_format_to_a_file(course, tmp_path):
     assert all("mistake:not_implemented" in t["tags"] for t in data["tests"])
 
 
-def test_text_format_for_a_terminal(course):
-    result = run("grade", str(course.solution), "--format", "text", cwd=course.root)
-    assert "100.00 / 100" in result.stdout and "25 of 25 functions pass" in result.stdout
+def test_text_format_for_a_terminal(course, hw_files, homework):
+    result = run("grade", str(hw_files.reference), "--format", "text", cwd=course.root)
+    n = len(homework.names)
+    assert "100.00 / 100" in result.stdout and f"{n} of {n} functions pass" in result.stdout
 
 
-def test_check_runs_public_checks_without_a_course(course, tmp_path):
+def test_check_runs_public_checks_without_a_course(hw_files, homework, tmp_path):
     """A student's machine has the release only: no solutions/, no grading.toml."""
     target = tmp_path / "backprop.py"
-    target.write_text(course.solution.read_text())
+    target.write_text(hw_files.reference.read_text())
     result = run("check", str(target), cwd=tmp_path)
+    n = len(homework.names)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "public checks" in result.stdout and "25 of 25 functions pass" in result.stdout
+    assert "public checks" in result.stdout and f"{n} of {n} functions pass" in result.stdout
 
 
-def test_check_exit_code_says_something_failed(course, tmp_path):
-    result = run("check", str(course.release_dir / "backprop.py"), "--only", "softmax,dJ_dW2", cwd=tmp_path)
+def test_check_exit_code_says_something_failed(hw_files, tmp_path):
+    result = run("check", str(hw_files.release_dir / "backprop.py"), "--only", "softmax,dJ_dW2", cwd=tmp_path)
     assert result.returncode == 1
     assert "not implemented" in result.stdout and "dJ_dW2" in result.stdout and "sigmoid " not in result.stdout
 
@@ -73,11 +75,52 @@ def test_check_exit_code_says_something_failed(course, tmp_path):
     [
         (("grade", "nowhere.py"), "does not exist"),
         (("grade", "README.md"), "submissions are .py or .ipynb"),
-        (("check", "--only", "no_such_function", "assignment/backprop.py"), "unknown functions"),
+        (("check", "--only", "no_such_function", "assignment/backprop/backprop.py"), "unknown functions"),
         (("grade-all", "assignment", "--output", "out", "--mode", "9"), "not an octal file mode"),
+        (("grade", "assignment/backprop/backprop.py", "--assignment", "no_such_homework"), "no homework 'no_such_homework'"),
+        (("export", "otter", "--assignment", "no_such_homework", "--output", "out"), "no homework 'no_such_homework'"),
+        (("new", "Bad-Name"), "is not a homework name"),
+        (("new", "backprop"), "exists already"),
     ],
 )
 def test_bad_input_gets_a_clear_error(course, args, message):
     result = run(*args, cwd=course.root)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_is_training_no_longer_a_command_of_the_grader():
+    """Training is the homework's own script (solutions/<name>/train.py), not the engine's."""
+    result = run("train")
+    assert result.returncode == 2 and "invalid choice: 'train'" in result.stderr
+
+
+def test_does_grade_ask_which_homework_when_the_file_name_names_none(course, hw_files, tmp_path):
+    """With several homeworks and a file named after none of them, the command lists them."""
+    import shutil
+
+    root = tmp_path / "course"
+    for name in ("tanh_one", "tanh_two"):
+        assert run("new", name, "--course", str(root)).returncode == 0
+    shutil.copy(hw_files.reference, tmp_path / "answers.py")
+    result = run("grade", str(tmp_path / "answers.py"), "--course", str(root))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "pass --assignment NAME" in result.stderr and "tanh_one, tanh_two" in result.stderr
+
+
+def test_does_export_wheel_build_the_student_package_without_the_solution(course, hw_files, tmp_path):
+    import zipfile
+
+    result = run("export", "wheel", "--assignment", hw_files.name, "--output", str(tmp_path), cwd=course.root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [wheel] = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert f"autograder/homeworks/{hw_files.name}/spec.py" in names
+    assert not any(n.endswith(f"/{hw_files.name}.py") or n.endswith("grading.toml") for n in names)
+
+
+def test_does_new_in_an_empty_folder_write_there_and_not_into_the_installed_course(course, tmp_path):
+    result = run("new", "tanh_here", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "solutions" / "tanh_here" / "spec.py").is_file()
+    assert not (course.root / "solutions" / "tanh_here").exists()

@@ -368,10 +368,10 @@ def test_is_top_level_training_code_skipped_and_listed(hidden_grader, reference_
 # --- notebooks ---------------------------------------------------------------------------
 
 
-def _reference_notebook(course):
+def _reference_notebook(hw_files):
     import jupytext
 
-    return jupytext.read(course.solution, fmt="py:percent")
+    return jupytext.read(hw_files.reference, fmt="py:percent")
 
 
 EXPERIMENT_CELLS = [
@@ -386,8 +386,8 @@ EXPERIMENT_CELLS = [
 ]
 
 
-def test_does_a_notebook_with_experiment_cells_get_full_marks(hidden_grader, public_grader, course, tmp_path):
-    notebook = _reference_notebook(course)
+def test_does_a_notebook_with_experiment_cells_get_full_marks(hidden_grader, public_grader, hw_files, tmp_path):
+    notebook = _reference_notebook(hw_files)
     for offset, source in enumerate(EXPERIMENT_CELLS):
         notebook.cells.insert(4 + offset, nbformat.v4.new_code_cell(source))
     softmax_cell = next(c for c in notebook.cells if c.cell_type == "code" and "def softmax(Z)" in c.source)
@@ -408,10 +408,10 @@ def test_does_a_notebook_with_experiment_cells_get_full_marks(hidden_grader, pub
     _full_marks(public_grader.grade(path))
 
 
-def test_does_an_otter_format_notebook_grade_without_running_otter(hidden_grader, course, tmp_path):
+def test_does_an_otter_format_notebook_grade_without_running_otter(hidden_grader, hw_files, tmp_path):
     """`import otter` takes seconds; the grader never runs it, nor the otter.Notebook() and
     grader.check(...) cells (a sleep that would exceed the statement limit shows it)."""
-    notebook = _reference_notebook(course)
+    notebook = _reference_notebook(hw_files)
     notebook.cells.insert(1, nbformat.v4.new_code_cell("# Initialize Otter\nimport otter\ngrader = otter.Notebook('backprop.ipynb')"))
     notebook.cells.insert(5, nbformat.v4.new_code_cell("grader.check('sigmoid')"))
     notebook.cells.insert(6, nbformat.v4.new_code_cell("import otter as ot\nimport time\nslow = ot.Notebook(time.sleep(60))"))
@@ -425,8 +425,8 @@ def test_does_an_otter_format_notebook_grade_without_running_otter(hidden_grader
     assert len(skipped) == 7
 
 
-def test_does_a_notebook_saved_with_outputs_and_odd_cells_still_grade(hidden_grader, course, tmp_path):
-    notebook = _reference_notebook(course)
+def test_does_a_notebook_saved_with_outputs_and_odd_cells_still_grade(hidden_grader, hw_files, tmp_path):
+    notebook = _reference_notebook(hw_files)
     raw = json.loads(nbformat.writes(notebook))
     raw["cells"].insert(2, {"cell_type": "raw", "metadata": {}, "source": "raw text"})
     raw["cells"].insert(3, {"cell_type": "code", "metadata": {}, "outputs": [{"output_type": "stream", "name": "stdout", "text": "x" * 100_000}], "source": ["import math\n", "x = math.pi"]})

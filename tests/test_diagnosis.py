@@ -3,8 +3,10 @@
 Each submission is the reference solution with one function rewritten the way a student
 might (tests/conftest.py's replace_function), graded with the hidden tests. The tests assert
 the mistake id the grader gives and that the fix it suggests is not one that would leave the
-function failing. The last tests feed the reference's own values through diagnose(): a
-correct result is never diagnosed.
+function failing. Then the reference's own values are fed through diagnose(): a correct
+result is never diagnosed. The last tests drive the engine with a one-function homework
+built in the test: its known mistakes (impl, swap, tests at a stage) are tried before the
+generic diagnoses, and its Hints word the generic fix lines, which are neutral without them.
 """
 
 import textwrap
@@ -251,7 +253,7 @@ def test_is_the_reference_value_never_diagnosed(hidden_grader):
             leaves = flatten(case.expect, case.expected)
             outcome = CallOutcome("ok", value=case.expected, args_after=list(case.args))
             for check in ("value", "finite_differences"):
-                found = diagnosis.diagnose(case, outcome, [Verdict(check, "fail")], leaves, "hidden", hidden_grader.reference)
+                found = diagnosis.diagnose(case, outcome, [Verdict(check, "fail")], leaves, "hidden", hidden_grader.reference, homework=hidden_grader.homework)
                 if found:
                     named.append((function, case.label, check, found.mistake))
     assert checked >= 50 and named == []
@@ -262,7 +264,7 @@ def test_is_a_zero_result_not_called_all_zeros_when_zero_is_right(hidden_grader)
     does not call a zero result all_zeros."""
     case = next(c for c in hidden_grader.plan["relative_error"] if c.label == "both zero")
     leaves = flatten(case.expect, np.float64(0.0))
-    found = diagnosis.diagnose(case, CallOutcome("ok", value=0.0, args_after=list(case.args)), [Verdict("value", "fail")], leaves, "hidden")
+    found = diagnosis.diagnose(case, CallOutcome("ok", value=0.0, args_after=list(case.args)), [Verdict("value", "fail")], leaves, "hidden", homework=hidden_grader.homework)
     assert found is None or found.mistake != "all_zeros"
 
 
@@ -279,7 +281,143 @@ def test_is_a_gradient_equal_to_finite_differences_never_diagnosed_in_the_public
             value = exact[""].numeric.reshape(exact[""].shape)
             leaves = flatten(case.expect, value)
             outcome = CallOutcome("ok", value=value, args_after=list(case.args))
-            found = diagnosis.diagnose(case, outcome, [Verdict("finite_differences", "fail")], leaves, "public")
+            found = diagnosis.diagnose(case, outcome, [Verdict("finite_differences", "fail")], leaves, "public", homework=public_grader.homework)
             if found:
                 named.append((function, case.label, found.mistake))
     assert checked >= 20 and named == []
+
+
+# --- the engine: a homework's known mistakes and wording, tried before the generic ones -------
+
+
+def _toy(mistakes=(), hints=None, **flags):
+    """A one-function homework, ``twice(x) = 2 * x``, with the given known mistakes and hints."""
+    from dataclasses import replace
+
+    from autograder.spec import Arr, Function, Homework
+
+    function = Function("twice", ("x",), Arr(like="x"), cases=lambda ctx: [], **flags)
+    return replace(Homework("toy", (function,)), mistake_table={"twice": tuple(mistakes)}, hint_table=dict(hints or {}))
+
+
+def _toy_case():
+    from autograder.plan import Case
+    from autograder.structure import Arr
+
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    return Case("twice", "a (3, 5) array", [x], Arr((3, 5)), dims={"N": 3}, expected=2 * x)
+
+
+def _toy_diagnose(homework, case, value, check="value", reference=None, outcome=None):
+    leaves = flatten(case.expect, value)
+    outcome = outcome or CallOutcome("ok", value=value, args_after=[a.copy() for a in case.args])
+    return diagnosis.diagnose(case, outcome, [Verdict(check, "fail")], leaves, "hidden", reference, homework=homework)
+
+
+def test_is_a_homeworks_wrong_implementation_named_before_the_generic_diagnosis():
+    """-2x is a sign flip to the engine; a homework that knows the mistake names it first."""
+    from autograder.spec import Mistake
+
+    case = _toy_case()
+    value = -2 * case.args[0]
+    generic = _toy_diagnose(_toy(), case, value)
+    assert generic.mistake == "sign_flipped"
+    own = _toy_diagnose(_toy([Mistake("subtracted_twice", impl=lambda x: -x - x, explain="x was subtracted", fix="add x to itself")]), case, value)
+    assert (own.mistake, own.explanation, own.fix) == ("subtracted_twice", "x was subtracted", "add x to itself")
+
+
+def test_is_a_wrong_implementation_equal_to_the_right_answer_never_named():
+    """An impl that computes the correct value (on this case) cannot tell a mistake apart."""
+    from autograder.spec import Mistake
+
+    case = _toy_case()
+    homework = _toy([Mistake("same_thing", impl=lambda x: x * 2.0)])
+    assert _toy_diagnose(homework, case, 2 * case.args[0]) is None
+
+
+def test_is_a_swap_mistake_named_from_the_reference_with_a_helper_swapped_back_after():
+    """The reference run with its helper swapped gives the mistaken whole result (hidden
+    grading only); the helper is put back afterwards."""
+    import types
+
+    from autograder.spec import Mistake
+
+    reference = types.ModuleType("toy_reference")
+    exec("def helper(x):\n    return x\n\ndef twice(x):\n    return 2 * helper(x)\n", reference.__dict__)
+    original = reference.helper
+    homework = _toy([Mistake("squared_helper", swap={"helper": lambda x: x * x}, explain="the helper squared x", fix="return x")])
+    case = _toy_case()
+    value = 2 * case.args[0] ** 2
+    found = _toy_diagnose(homework, case, value, reference=reference)
+    assert found.mistake == "squared_helper" and found.fix == "return x"
+    assert reference.helper is original
+    public = _toy_diagnose(homework, case, value)  # no reference: no swap is tried
+    assert public is None or public.mistake != "squared_helper"
+
+
+def test_does_a_homeworks_hint_word_the_generic_fix():
+    """N times the correct value is missing_mean either way; the fix line is the homework's
+    own when it gives one, and neutral (no formula) otherwise."""
+    from autograder.spec import Hints
+
+    case = _toy_case()
+    value = 3 * 2 * case.args[0]
+    neutral = _toy_diagnose(_toy(), case, value)
+    worded = _toy_diagnose(_toy(hints={"*": Hints(fixes={"missing_mean": "divide the sum by the batch size"})}), case, value)
+    assert neutral.mistake == worded.mistake == "missing_mean"
+    assert worded.fix == "divide the sum by the batch size" and neutral.fix != worded.fix
+    transposed = _toy_diagnose(_toy(hints={"twice": Hints(shape="x is (N, D)")}), case, (2 * case.args[0]).T, check="shape")
+    assert transposed.mistake == "transposed" and transposed.fix.endswith("x is (N, D)")
+
+
+def test_does_a_shape_stage_test_see_the_misshapen_part():
+    from autograder.spec import Mistake
+
+    seen = []
+
+    def flattened(case, found):
+        seen.append((found.path, found.shape, found.want))
+        return found.shape == (15,)
+
+    homework = _toy([Mistake("flattened", stage="shape", test=flattened, explain="the result was raveled", fix="keep its shape")])
+    case = _toy_case()
+    found = _toy_diagnose(homework, case, (2 * case.args[0]).ravel(), check="shape")
+    assert found.mistake == "flattened" and seen == [("", (15,), (3, 5))]
+
+
+def test_does_a_function_with_its_own_mutation_mistakes_replace_input_mutation():
+    """A changed input is input_mutation, unless the function's mutation-stage mistakes
+    decide (and then a test that says nothing names nothing)."""
+    from autograder.spec import Mistake
+
+    case = _toy_case()
+    outcome = CallOutcome("ok", value=2 * case.args[0], args_after=[case.args[0] + 1])
+    assert _toy_diagnose(_toy(), case, outcome.value, "inputs_unchanged", outcome=outcome).mistake == "input_mutation"
+    silent = _toy([Mistake("kept_a_copy", stage="mutation", test=lambda case, found: None)])
+    assert _toy_diagnose(silent, case, outcome.value, "inputs_unchanged", outcome=outcome) is None
+    said = _toy([Mistake("moved_x", stage="mutation", test=lambda case, found: "x moved by 1", fix="copy x first")])
+    found = _toy_diagnose(said, case, outcome.value, "inputs_unchanged", outcome=outcome)
+    assert (found.mistake, found.explanation, found.fix) == ("moved_x", "x moved by 1", "copy x first")
+
+
+def test_is_a_numpy_false_from_a_test_read_as_no_match():
+    """A test returning np.False_ (np.all(...) and ...) claims nothing."""
+    from autograder.spec import Mistake
+
+    case = _toy_case()
+    homework = _toy([Mistake("never", stage="structure", test=lambda case, found: np.all(found.values[""] > 1e9))])
+    assert _toy_diagnose(homework, case, 0 * case.args[0]).mistake == "all_zeros"
+
+
+def test_does_the_backprop_homework_keep_its_formula_in_its_fix_lines(hidden_grader):
+    """dJ_dZ2 N times too large: the fix states dJ/dZ2 = (Y_hat - Y) / N from the homework's
+    HINTS; the engine alone says the same thing without the formula."""
+    case = next(c for c in hidden_grader.plan["dJ_dZ2"] if c.dims.get("N", 1) > 1)
+    value = np.asarray(case.expected) * case.dims["N"]
+    leaves = flatten(case.expect, value)
+    outcome = CallOutcome("ok", value=value, args_after=list(case.args))
+    worded = diagnosis.diagnose(case, outcome, [Verdict("value", "fail")], leaves, "hidden", homework=hidden_grader.homework)
+    neutral = diagnosis.diagnose(case, outcome, [Verdict("value", "fail")], leaves, "hidden")
+    assert worded.mistake == neutral.mistake == "missing_mean"
+    assert worded.fix == "divide by N: dJ/dZ2 = (Y_hat - Y) / N, where N = Y.shape[0]"
+    assert "Y_hat" not in neutral.fix and "dJ" not in neutral.fix

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from autograder import contract
 from autograder.exporters import classwide, html, text
 from autograder.exporters.gradescope import to_gradescope, to_json
 from autograder.results import MAX_ITEMS, MAX_REPORT, MAX_TEXT, CheckScore, Finding, FunctionResult, Results, visible
 
 TRICKS = "\x1b[2J\x1b[H100.00 / 100\x1b]52;c;ZXZpbA==\x07\rok\x9b31m\u202eevil\u2066x\x00\x7f"
 MARKUP = "<script>alert(1)</script> <img src=x onerror=alert(2)> **bold** [link](http://example.com) ![i](http://example.com/i.png) # h | c |"
+NAMES = tuple(f"function_{i}" for i in range(25))  # as many functions as the backprop homework
 CONTROLS = {chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
@@ -31,7 +31,7 @@ def hostile_results(size=1):
             findings=[Finding("value", f"case {i} " + TRICKS, long, "raises", long) for i in range(30 * size)],
             mistakes=["raises"], summary=long, output=long, warnings=[long] * 40 * size,
         )  # fmt: skip
-        for name in contract.NAMES
+        for name in NAMES
     ]
     load = {"kept": 3, "skipped": [f"line {i}: {TRICKS}{MARKUP}" for i in range(5000 * size)], "problems": [long] * 300 * size, "main_blocks": 0}
     return Results(submission="backprop" + TRICKS + ".py", mode="hidden", score=0.0, max_score=100.0, functions=functions, load=load, fatal=long)
@@ -86,6 +86,7 @@ def test_does_the_feedback_page_escape_markup():
     record = {"key": "k<b>", "results": results.to_dict(), "students": [{"name": "<script>x</script>", "sid": "1"}], "error": MARKUP}
     page = html.render(record)
     assert "<script" not in page and "<img" not in page and "&lt;script&gt;" in page
+    assert "<h1>Homework: " in page and "<h1>a&lt;b&gt; homework: " in html.render(dict(record, homework="a<b>"))
     assert controls_in(page) == []
 
 
@@ -101,3 +102,26 @@ def test_does_summary_md_escape_markdown_and_html(tmp_path):
     assert re.search(r"(?<!\\)\|", "\n".join(problems)) is None, "a | that would split a table cell"
     assert "`bob_01`" in summary and "&lt;script&gt;" in summary
     assert controls_in(summary) == []
+
+
+def graded_record(key, scores):
+    functions = [{"name": name, "score": score, "max_score": 2.0, "mistakes": []} for name, score in scores.items()]
+    return {"key": key, "results": {"score": sum(scores.values()), "max_score": 2.0 * len(scores), "functions": functions}}
+
+
+def test_are_the_gradebook_columns_the_graded_functions_in_report_order(tmp_path):
+    """The engine names no homework: the columns come from the results themselves."""
+    records = [
+        {"key": "carol", "results": None, "error": "could not be read"},
+        graded_record("alice", {"affine_forward": 2.0, "affine_backward": 1.0}),
+        graded_record("bob", {"affine_forward": 0.0, "affine_backward": 2.0}),
+    ]
+    all_rows = [row for record in records for row in classwide.rows(record)]
+    header, *lines = classwide.write_csv(all_rows, tmp_path / "grades.csv").read_text().splitlines()
+    assert header == "id,name,email,submission,total,max,affine_forward,affine_backward,error"
+    assert lines[0].startswith("carol,,,carol,,,,,") and lines[1].startswith("alice,,,alice,3.0,4.0,2.0,1.0,")
+    tallies = classwide.Tallies()
+    for record in records:
+        tallies.add(record)
+    summary = classwide.write_summary(tallies, tmp_path / "summary.md").read_text()
+    assert summary.index("| `affine_forward` | 50% | 1 of 2 |") < summary.index("| `affine_backward` | 75% | 1 of 2 |")

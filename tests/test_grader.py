@@ -6,8 +6,6 @@ import nbformat
 import pytest
 from conftest import replace_function
 
-from autograder import contract
-
 
 def write(tmp_path, text, name="backprop.py"):
     path = tmp_path / name
@@ -28,15 +26,15 @@ def assert_only(results, losers):
             assert full(f), f"{f.name} lost points: {f.findings}"
 
 
-def test_reference_scores_full_marks_with_no_findings(hidden_grader, course):
-    results = hidden_grader.grade(course.solution)
+def test_reference_scores_full_marks_with_no_findings(hidden_grader, hw_files, homework):
+    results = hidden_grader.grade(hw_files.reference)
     assert results.score == results.max_score == 100
     assert all(f.passed and not f.findings and not f.mistakes for f in results.functions)
-    assert [f.name for f in results.functions] == list(contract.NAMES)
+    assert [f.name for f in results.functions] == list(homework.names)
 
 
-def test_release_stubs_score_zero_with_one_not_implemented_message_each(hidden_grader, course):
-    results = hidden_grader.grade(course.release_dir / "backprop.py")
+def test_release_stubs_score_zero_with_one_not_implemented_message_each(hidden_grader, hw_files):
+    results = hidden_grader.grade(hw_files.release_dir / "backprop.py")
     assert results.score == 0 and results.fatal is None
     for f in results.functions:
         assert f.score == 0
@@ -45,15 +43,15 @@ def test_release_stubs_score_zero_with_one_not_implemented_message_each(hidden_g
         assert len(not_implemented) == 1 and "not implemented" in not_implemented[0].message
 
 
-def test_release_notebook_stubs_score_zero(hidden_grader, course):
-    results = hidden_grader.grade(course.release_dir / "backprop.ipynb")
+def test_release_notebook_stubs_score_zero(hidden_grader, hw_files):
+    results = hidden_grader.grade(hw_files.release_dir / "backprop.ipynb")
     assert results.score == 0 and all(f.mistakes == ["not_implemented"] for f in results.functions)
 
 
-def test_reference_notebook_scores_full_marks(hidden_grader, course, tmp_path):
+def test_reference_notebook_scores_full_marks(hidden_grader, hw_files, tmp_path):
     import jupytext
 
-    notebook = jupytext.read(course.solution, fmt="py:percent")
+    notebook = jupytext.read(hw_files.reference, fmt="py:percent")
     path = tmp_path / "backprop.ipynb"
     nbformat.write(notebook, path)
     assert hidden_grader.grade(path).score == 100
@@ -136,10 +134,10 @@ def test_huge_printing_is_capped_and_costs_nothing(hidden_grader, reference_sour
     assert "printed" in results.function("dJ_dX2").output and len(results.function("dJ_dX2").output) < 500
 
 
-def test_notebook_with_failing_cells_grades_the_others(hidden_grader, course, tmp_path):
+def test_notebook_with_failing_cells_grades_the_others(hidden_grader, hw_files, tmp_path):
     import jupytext
 
-    notebook = jupytext.read(course.solution, fmt="py:percent")
+    notebook = jupytext.read(hw_files.reference, fmt="py:percent")
     notebook.cells.insert(3, nbformat.v4.new_code_cell("value = undefined_name_in_this_notebook"))
     notebook.cells.insert(4, nbformat.v4.new_code_cell("def broken(:\n    pass"))
     notebook.cells.insert(5, nbformat.v4.new_code_cell("%matplotlib inline\n!pip list\nimport math"))
@@ -194,3 +192,23 @@ def test_is_no_line_pointed_at_when_a_function_has_several_returns(hidden_grader
     results = hidden_grader.grade(write(tmp_path, replace_function(reference_source, "dJ_dZ2", body)))
     findings = results.function("dJ_dZ2").findings
     assert findings and not any("returned at" in f.message for f in findings)
+
+
+def test_does_the_grader_load_the_submission_under_the_homeworks_module_name(hidden_grader, reference_source, tmp_path):
+    """A submission's functions see themselves as the module the homework names (the file a
+    student imports), not as a name the engine chose."""
+    source = replace_function(reference_source, "sigmoid", (
+        "def sigmoid(Z):\n"
+        "    if __name__ != 'backprop':\n"
+        "        raise RuntimeError(f'loaded as {__name__}')\n"
+        "    Z = np.asarray(Z, dtype=np.float64)\n"
+        "    out = np.empty_like(Z)\n"
+        "    positive = Z >= 0\n"
+        "    out[positive] = 1.0 / (1.0 + np.exp(-Z[positive]))\n"
+        "    exp_z = np.exp(Z[~positive])\n"
+        "    out[~positive] = exp_z / (1.0 + exp_z)\n"
+        "    return out\n"
+    ))  # fmt: skip
+    results = hidden_grader.grade(write(tmp_path, source, "renamed_by_student.py"))
+    assert hidden_grader.assignment.module_name == "backprop"
+    assert results.function("sigmoid").passed, results.function("sigmoid").findings

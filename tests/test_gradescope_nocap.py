@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import replace_function
+from conftest import HOMEWORK, replace_function
 
 from autograder.integrations.gradescope import export
 
@@ -65,7 +65,7 @@ def container(course):
     try:
         top.chmod(0o755)  # the worker's uid must reach the venv's Python (never the course: setup.sh)
         root = top / "autograder"
-        zip_path = export(course, top / "export")
+        zip_path = export(course, HOMEWORK, top / "export")
         (root / "source").mkdir(parents=True)
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(root / "source")
@@ -116,7 +116,7 @@ def test_the_control_namespaces_really_are_refused(container):
 def test_the_reference_scores_100_in_uid_mode_and_results_say_so(container, reference_source, how):
     if how == "seccomp" and platform.machine() != "x86_64":
         pytest.skip("the seccomp filter here knows x86_64's syscall numbers only")
-    run, data = run_without_namespaces(container, {"backprop.py": reference_source}, how)
+    run, data = run_without_namespaces(container, {f"{HOMEWORK}.py": reference_source}, how)
     assert run.returncode == 0, run.stdout + run.stderr
     assert data["score"] == 100, data["output"]
     assert data["extra_data"]["isolation"] == "uid"
@@ -126,7 +126,8 @@ def test_uid_mode_keeps_the_course_from_the_worker(container, reference_source):
     """sigmoid stays right only while the worker's uid can neither read the reference nor
     write results.json (the reference is root's alone after setup.sh)."""
     root, _, _ = container
-    targets = [str(root / "source" / "solutions" / "backprop.py"), str(root / "source" / "solutions" / "grading.toml")]
+    folder = root / "source" / "solutions" / HOMEWORK
+    targets = [str(folder / f"{HOMEWORK}.py"), str(folder / "grading.toml"), str(folder / "spec.py")]
     spy = replace_function(
         reference_source,
         "sigmoid",
@@ -147,7 +148,7 @@ def test_uid_mode_keeps_the_course_from_the_worker(container, reference_source):
         "    found += os.getuid() == 0\n"
         "    return 1.0 / (1.0 + np.exp(-Z)) + found\n",
     )
-    run, data = run_without_namespaces(container, {"backprop.py": spy}, "capsh")
+    run, data = run_without_namespaces(container, {f"{HOMEWORK}.py": spy}, "capsh")
     assert run.returncode == 0, run.stdout + run.stderr
     assert data["extra_data"]["isolation"] == "uid"
     sigmoid = next(t for t in data["tests"] if t["name"] == "sigmoid")
@@ -158,11 +159,11 @@ def test_a_required_isolation_that_is_missing_gives_results_with_its_reason(cont
     """[sandbox] require_isolation = "root" in grading.toml, namespaces refused: results.json
     has score 0 and says why; the command fails."""
     root, _, _ = container
-    config = root / "source" / "solutions" / "grading.toml"
+    config = root / "source" / "solutions" / HOMEWORK / "grading.toml"
     original = config.read_text()
     try:
         config.write_text(original + '\n[sandbox]\nrequire_isolation = "root"\n')
-        run, data = run_without_namespaces(container, {"backprop.py": reference_source}, "capsh")
+        run, data = run_without_namespaces(container, {f"{HOMEWORK}.py": reference_source}, "capsh")
     finally:
         config.write_text(original)
     assert run.returncode != 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_cli import validate_gradescope
 
-from autograder import cli, contract
+from autograder import cli
 from autograder.grader import Grader
 from autograder.guard import GRADER_ERROR_EXIT
 
@@ -38,70 +38,71 @@ def assert_zero_with_every_function_failed(data, functions, max_score):
 
 
 @pytest.mark.parametrize("fmt", ["json", "gradescope"])
-def test_grade_writes_a_json_results_file_naming_the_grader_error(course, broken_grader, tmp_path, fmt, capsys):
+def test_grade_writes_a_json_results_file_naming_the_grader_error(course, hw_files, homework, broken_grader, tmp_path, fmt, capsys):
     out = tmp_path / "results.json"
-    status = cli.main(["grade", str(course.solution), "--course", str(course.root), "--format", fmt, "--output", str(out)])
+    status = cli.main(["grade", str(hw_files.reference), "--course", str(course.root), "--format", fmt, "--output", str(out)])
     assert status == GRADER_ERROR_EXIT
-    assert_zero_with_every_function_failed(json.loads(out.read_text()), list(contract.NAMES), 100)
+    assert_zero_with_every_function_failed(json.loads(out.read_text()), list(homework.names), 100)
     assert BOOM in capsys.readouterr().err
 
 
-def test_grade_writes_a_text_report_naming_the_grader_error(course, broken_grader, tmp_path):
+def test_grade_writes_a_text_report_naming_the_grader_error(course, hw_files, broken_grader, tmp_path):
     out = tmp_path / "report.txt"
-    status = cli.main(["grade", str(course.solution), "--course", str(course.root), "--format", "text", "--output", str(out)])
+    status = cli.main(["grade", str(hw_files.reference), "--course", str(course.root), "--format", "text", "--output", str(out)])
     text = out.read_text()
     assert status == GRADER_ERROR_EXIT
     assert "0.00 / 100" in text and BOOM in text
 
 
-def test_grade_on_stdout_still_prints_a_score(course, broken_grader, capsys):
-    status = cli.main(["grade", str(course.solution), "--course", str(course.root), "--only", "softmax,dJ_dW2"])
+def test_grade_on_stdout_still_prints_a_score(course, hw_files, broken_grader, capsys):
+    status = cli.main(["grade", str(hw_files.reference), "--course", str(course.root), "--only", "softmax,dJ_dW2"])
     captured = capsys.readouterr()
     assert status == GRADER_ERROR_EXIT
     assert_zero_with_every_function_failed(json.loads(captured.out), ["softmax", "dJ_dW2"], 8)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_check_reports_the_grader_error_and_exits_non_zero(course, broken_grader, tmp_path, fmt):
+def test_check_reports_the_grader_error_and_exits_non_zero(hw_files, homework, broken_grader, tmp_path, fmt):
     out = tmp_path / f"check.{fmt}"
-    status = cli.main(["check", str(course.solution), "--format", fmt, "--output", str(out)])
+    status = cli.main(["check", str(hw_files.reference), "--format", fmt, "--output", str(out)])
+    n = len(homework.names)
     assert status == GRADER_ERROR_EXIT
     if fmt == "json":
-        assert_zero_with_every_function_failed(json.loads(out.read_text()), list(contract.NAMES), 25)
+        assert_zero_with_every_function_failed(json.loads(out.read_text()), list(homework.names), n)
     else:
-        assert BOOM in out.read_text() and "0.00 / 25" in out.read_text()
+        assert BOOM in out.read_text() and f"0.00 / {n}" in out.read_text()
 
 
-def test_the_notebook_check_returns_a_report_instead_of_raising(course, broken_grader, capsys):
+def test_the_notebook_check_returns_a_report_instead_of_raising(hw_files, broken_grader, capsys):
     from autograder import check
 
-    results = check(str(course.solution), ["sigmoid"])
+    results = check(str(hw_files.reference), ["sigmoid"])
     assert results.score == 0 and results.fatal == BOOM
     assert BOOM in capsys.readouterr().out
 
 
-def container(course, tmp_path, submission):
-    """A Gradescope container laid out in a temporary folder (as tests/test_gradescope.py)."""
+def container(hw_files, tmp_path, submission):
+    """A Gradescope container laid out in a temporary folder (as tests/test_gradescope.py):
+    the homework's folder (reference, spec, mistakes, grading.toml) in source/solutions/."""
     root = tmp_path / "autograder"
     (root / "source" / "solutions").mkdir(parents=True)
-    shutil.copy(course.solution, root / "source" / "solutions" / "backprop.py")
-    shutil.copy(course.grading_config, root / "source" / "solutions" / "grading.toml")
+    shutil.copytree(hw_files.folder, root / "source" / "solutions" / hw_files.name, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "submission").mkdir()
     (root / "submission" / "backprop.py").write_text(submission)
     (root / "results").mkdir()
     return root
 
 
-def test_gradescope_run_writes_results_json_when_the_grader_fails(course, broken_grader, reference_source, tmp_path):
-    root = container(course, tmp_path, reference_source)
+def test_gradescope_run_writes_results_json_when_the_grader_fails(hw_files, homework, broken_grader, reference_source, tmp_path):
+    root = container(hw_files, tmp_path, reference_source)
     status = cli.main(["gradescope-run", "--root", str(root)])
     assert status == GRADER_ERROR_EXIT
-    assert_zero_with_every_function_failed(json.loads((root / "results" / "results.json").read_text()), list(contract.NAMES), 100)
+    assert_zero_with_every_function_failed(json.loads((root / "results" / "results.json").read_text()), list(homework.names), 100)
 
 
-def test_gradescope_run_with_a_broken_config_still_writes_results_json(course, reference_source, tmp_path):
-    root = container(course, tmp_path, reference_source)
-    (root / "source" / "solutions" / "grading.toml").write_text("[points]\nsigmoid = 'three'\n")
+def test_gradescope_run_with_a_broken_config_still_writes_results_json(hw_files, reference_source, tmp_path):
+    root = container(hw_files, tmp_path, reference_source)
+    (root / "source" / "solutions" / hw_files.name / "grading.toml").write_text("[points]\nsigmoid = 'three'\n")
     status = cli.main(["gradescope-run", "--root", str(root)])
     data = json.loads((root / "results" / "results.json").read_text())
     assert status == 2  # the instructor's input, named as it is
@@ -122,19 +123,21 @@ def test_run_autograder_writes_results_json_when_python_cannot_even_start(tmp_pa
     assert f"status {run.returncode}" in data["output"]
 
 
-def test_a_grader_failure_in_a_batch_is_that_submissions_result_and_is_retried(course, tmp_path, monkeypatch):
+def test_a_grader_failure_in_a_batch_is_that_submissions_result_and_is_retried(course, hw_files, tmp_path, monkeypatch):
     from autograder import batch
-    from autograder.config import load_config
+    from autograder.factory import load_assignment
+
+    assignment = load_assignment(course, hw_files.name)
 
     class Broken:
-        config = load_config(course.grading_config)
+        config = assignment.config
 
         def grade(self, path):
             raise MemoryError("the grading process ran out")
 
     monkeypatch.setattr(batch, "_GRADER", Broken())
-    entry = batch.Entry("ada", Path(course.solution), [batch.Student("1815", "Ada")])
-    key = batch.grading_key(course, Broken.config)
+    entry = batch.Entry("ada", Path(hw_files.reference), [batch.Student("1815", "Ada")])
+    key = batch.grading_key(assignment)
     name, score, error = batch._grade_one(entry, str(tmp_path), "digest", key)
     record = batch.load_record(tmp_path, "ada")
     assert (name, score) == ("ada", 0.0) and error == "internal grader error: MemoryError: the grading process ran out"
@@ -142,9 +145,9 @@ def test_a_grader_failure_in_a_batch_is_that_submissions_result_and_is_retried(c
     assert batch._why_grade(record, "digest", key, force=False) == "grader error before"
 
 
-def test_bad_input_with_an_output_file_still_gets_a_results_file(course, tmp_path, capsys):
+def test_bad_input_with_an_output_file_still_gets_a_results_file(course, homework, tmp_path, capsys):
     out = tmp_path / "results.json"
-    status = cli.main(["grade", str(tmp_path / "nowhere.py"), "--course", str(course.root), "--format", "gradescope", "--output", str(out)])
+    status = cli.main(["grade", str(tmp_path / "nowhere.py"), "--course", str(course.root), "--assignment", homework.name, "--format", "gradescope", "--output", str(out)])
     data = json.loads(out.read_text())
     assert status == 2 and "does not exist" in capsys.readouterr().err
-    assert data["score"] == 0 and "nowhere.py does not exist" in data["output"] and len(data["tests"]) == len(contract.NAMES)
+    assert data["score"] == 0 and "nowhere.py does not exist" in data["output"] and len(data["tests"]) == len(homework.names)

@@ -37,7 +37,7 @@ def ordinary_user_venv():
         pytest.skip("needs root to run a command as another uid (as an ordinary user, the whole suite already runs in userns mode)")
     if SYSTEM_PYTHON is None:
         pytest.skip("no system Python that every user can run")
-    if not readable_by_others(ROOT / "solutions" / "backprop.py"):
+    if not readable_by_others(ROOT / "solutions" / "backprop" / "backprop.py"):
         pytest.skip(f"the checkout {ROOT} is not readable by other users")
     if shutil.which("unshare") is None or as_nobody(["unshare", "-U", "-m", "-n", "true"], timeout=10).returncode != 0:
         pytest.skip("this kernel does not give ordinary users user namespaces")
@@ -60,7 +60,7 @@ def grade_as_nobody(folder, source):
     submission.write_text(source)
     submission.chmod(0o644)
     run = as_nobody(
-        [str(folder / "venv" / "bin" / "autograder"), "grade", str(submission), "--format", "json", "--course", str(ROOT)],
+        [str(folder / "venv" / "bin" / "autograder"), "grade", str(submission), "--assignment", "backprop", "--format", "json", "--course", str(ROOT)],
         env={"PATH": "/usr/bin:/bin", "HOME": str(folder / "home"), "LANG": "C.UTF-8"},
         timeout=300,
     )
@@ -78,7 +78,7 @@ def test_userns_mode_hides_the_course_and_the_grader(ordinary_user_venv, referen
     """sigmoid stays correct only while the worker cannot read the reference or the grader's
     code, which the same uid reads fine outside the sandbox."""
     package = next((ordinary_user_venv / "venv" / "lib").glob("python3*/site-packages/autograder/grader.py"))
-    targets = [str(ROOT / "solutions" / "backprop.py"), str(package)]
+    targets = [str(ROOT / "solutions" / "backprop" / "backprop.py"), str(package)]
     for path in targets:  # the control: outside the sandbox this uid can read both
         assert as_nobody(["cat", path], timeout=10).returncode == 0, path
     spy = replace_function(

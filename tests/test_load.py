@@ -11,8 +11,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
-from autograder.config import load_config
-from autograder.grader import grade_file
+from autograder.factory import make_grader
 
 
 @contextmanager
@@ -31,23 +30,23 @@ def _losses(results):
     return [(f.name, f.score, f.findings[0].message if f.findings else "") for f in results.functions if f.score < f.max_score]
 
 
-def test_does_the_reference_keep_full_marks_beside_one_busy_process_per_core(course, ref):
-    config = load_config(course.grading_config)
+def test_does_the_reference_keep_full_marks_beside_one_busy_process_per_core(course, hw_files):
     with busy_cores() as hogs:
-        results = grade_file(course.solution, config, ref, hide=[course.root])
+        results = make_grader(course, hw_files.name).grade_one(hw_files.reference)
         assert all(h.poll() is None for h in hogs)  # the cores were busy all along
     assert results.score == results.max_score, _losses(results)
 
 
-def test_does_grade_all_with_two_grading_processes_keep_full_marks(course, tmp_path):
+def test_does_grade_all_with_two_grading_processes_keep_full_marks(course, hw_files, tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
-    source = course.solution.read_text()
+    source = hw_files.reference.read_text()
     for name in ("ana", "ben", "cleo", "dev"):
         (folder / f"{name}.py").write_text(source)
     out = tmp_path / "out"
     run = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--workers", "2", "--no-progress", "--course", str(course.root)],
+        [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--workers", "2", "--no-progress", "--course", str(course.root),
+         "--assignment", hw_files.name],
         capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]

@@ -15,14 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # tools/ is not installed; `pytest` alone does not put ROOT on the path
     sys.path.insert(0, str(ROOT))
 
-from autograder import contract  # noqa: E402
-from autograder.config import load_config  # noqa: E402
-from autograder.course import find_course  # noqa: E402
-from autograder.grader import Grader  # noqa: E402
-from autograder.reference import load_reference  # noqa: E402
-from tools.mutants import CALLERS, MUTANTS, Mutant, apply  # noqa: E402
+from autograder.factory import make_grader  # noqa: E402
+from tools.mutants import CALLERS, HOMEWORK, MUTANTS, NAMES, REFERENCE_PATH, Mutant, apply, callers  # noqa: E402
 
-REFERENCE_SOURCE = (ROOT / "solutions" / "backprop.py").read_text()
+REFERENCE_SOURCE = REFERENCE_PATH.read_text()
 
 # Every mistake id the diagnosis catalogue (diagnosis.py) and the checks (checks.py) can give.
 CATALOGUE = {
@@ -62,8 +58,7 @@ def _params(test, mutants):
 
 @pytest.fixture(scope="module")
 def grader():
-    course = find_course(ROOT)
-    grader = Grader(load_config(course.grading_config), load_reference(course), hide=[course.root], keep_warm=True)
+    grader = make_grader(ROOT, HOMEWORK, keep_warm=True)
     yield grader
     grader.close()
 
@@ -111,36 +106,30 @@ def test_is_every_catalogued_mistake_covered_by_a_mutant():
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
 def test_is_the_mutant_a_replacement_for_its_function(mutant: Mutant):
     """Does each mutant parse, and define its function unless it is about a missing one?"""
-    assert mutant.function in contract.NAMES
+    assert mutant.function in NAMES
     tree = ast.parse(mutant.source)
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     if mutant.mistake == "missing_function":
         assert mutant.function not in names
     else:
         assert names == [mutant.function]
-    assert mutant.also <= set(contract.NAMES) - {mutant.function}
+    assert mutant.also <= set(NAMES) - {mutant.function}
+
+
+def test_are_the_callers_derived_from_the_call_graph_transitively():
+    """Does callers() follow calls through functions, and leave out what no one calls?"""
+    source = "def a(x):\n    return b(x) + len(x)\n\ndef b(x):\n    return c(x)\n\ndef c(x):\n    return x\n\ndef d(x):\n    return a(x)\n"
+    assert callers(source, ("a", "b", "c", "d")) == {"c": {"a", "b", "d"}, "b": {"a", "d"}, "a": {"d"}}
+    assert callers(source, ("b", "c")) == {"c": {"b"}}
 
 
 def test_are_the_callers_those_of_the_reference():
-    """Is CALLERS the transitive call graph of the contract functions in the reference?"""
-    tree = ast.parse(REFERENCE_SOURCE)
-    calls = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in contract.NAMES:
-            called = {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-            calls[node.name] = called & set(contract.NAMES)
-    callers = {}
-    for name in contract.NAMES:
-        reached, todo = set(), [name]
-        while todo:
-            current = todo.pop()
-            for caller, callees in calls.items():
-                if current in callees and caller not in reached:
-                    reached.add(caller)
-                    todo.append(caller)
-        if reached:
-            callers[name] = frozenset(reached)
-    assert callers == CALLERS
+    """Is CALLERS the call graph of the reference (steps called by the pipelines that use them)?"""
+    assert CALLERS["sigmoid"] >= {"d_sigmoid", "forward", "backprop", "gradient_check", "fit", "predict"}
+    assert CALLERS["backprop"] == {"gradient_check"}
+    assert CALLERS["initialize_parameters"] == {"fit"}
+    assert "fit" not in CALLERS and "predict" not in CALLERS  # nothing calls the pipelines
+    assert set(CALLERS) < set(NAMES)
 
 
 def test_does_apply_refuse_two_mutants_for_one_function_and_unknown_functions():
@@ -223,16 +212,15 @@ def test_does_the_class_generators_rule_agree_with_the_grader_on_every_mutant_an
     rule's declarations (BREAKS) against the grader."""
     from tools import classgen
 
-    course = find_course(ROOT)
-    points = load_config(course.grading_config).points
-    rule = classgen.ScoreRule.build(grader.plan, course.solution)
+    points = grader.config.points
+    rule = classgen.ScoreRule.build(grader.plan, REFERENCE_PATH)
     stubs = classgen.stub_sources()
     items = [(m.id, classgen.Spec(m.id, "mutated", ".py", mutants=[m.id])) for m in classgen.usable_mutants()]
-    items += [(f"classgen-stub-{f}", classgen.Spec(f"stub-{f}", "stubbed", ".py", stubbed=[f])) for f in contract.NAMES]
+    items += [(f"classgen-stub-{f}", classgen.Spec(f"stub-{f}", "stubbed", ".py", stubbed=[f])) for f in NAMES]
     mismatches = []
     for key, spec in items:
         results = graded(key, classgen.source_of(spec, REFERENCE_SOURCE, stubs))
         got = {f.name: f.score for f in results.functions}
         want = classgen.expected_scores(spec, points, rule)
-        mismatches += [(spec.name, name, got[name], want[name]) for name in contract.NAMES if abs(got[name] - want[name]) > 0.01]
+        mismatches += [(spec.name, name, got[name], want[name]) for name in NAMES if abs(got[name] - want[name]) > 0.01]
     assert mismatches == [], mismatches[:10]

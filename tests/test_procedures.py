@@ -10,21 +10,23 @@ import time
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from autograder import inkernel, oracle, wire
-from autograder.cases import GRADIENT_CHECK_PATCH, Case, PlanBuilder
 from autograder.checks import CallOutcome, evaluate
-from autograder.config import load_config
-from autograder.grader import Grader, _read_call_reply, _request
+from autograder.grader import _read_call_reply, _request
+from autograder.plan import Case, build_plan
 from autograder.sandbox import Limits
 from autograder.worker import apply_patch, make_test_function
 
 SEEDS = (11, 22, 33)
+# gradient_check runs with backprop's dict and numerical_gradient's array passed through the grader
+GRADIENT_CHECK_PATCH = ({"name": "backprop", "kind": "scale_dict"}, {"name": "numerical_gradient", "kind": "scale_array"})
 
 
 @pytest.fixture(scope="module")
-def plan(ref):
-    return PlanBuilder(SEEDS, ref).build(["numerical_gradient", "gradient_check"])
+def plan(homework, ref):
+    return build_plan(homework, SEEDS, ref, ["numerical_gradient", "gradient_check"])
 
 
 def _arrays_in(obj, seen=None):
@@ -98,7 +100,7 @@ def test_does_the_oracle_answer_f_and_log_where_it_was_evaluated(plan):
     case = plan["numerical_gradient"][0]
     session = oracle.Session(case.oracle)
     x = case.oracle.x.copy()
-    eps = case.context["eps"]
+    eps = case.oracle.eps
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         saved = x[i]
@@ -136,17 +138,19 @@ def test_are_oracle_requests_bounded_and_checked():
         with pytest.raises(oracle.OracleError):
             oracle.Session(spec).ask("f", bad)
     with pytest.raises(oracle.OracleError):
-        oracle.Session(spec).ask("numgrad", np.zeros(3))
+        oracle.Session(spec).ask("scale_array", np.zeros(3))
     planted = oracle.Planted(2.0, {"W1": 0.5}, {"W1": np.ones((2, 2))})
     with pytest.raises(oracle.OracleError):
         oracle.Session(planted).ask("f", np.zeros(3))
     with pytest.raises(oracle.OracleError):
-        oracle.Session(planted).ask("numgrad", np.zeros(3, dtype=np.float32))
+        oracle.Session(planted).ask("scale_array", np.zeros(3, dtype=np.float32))
     with pytest.raises(oracle.OracleError):
-        oracle.Session(planted).ask("grads", [np.zeros(2)])
+        oracle.Session(planted).ask("scale_dict", [np.zeros(2)])
+    with pytest.raises(oracle.OracleError):  # the kinds of before the homework became data
+        oracle.Session(planted).ask("grads", {"W1": np.zeros((2, 2))})
     blob = b"\0" * (oracle.FRAME_BYTES + 1)
     with pytest.raises(oracle.OracleError):
-        oracle.Session(planted).handle({"op": "oracle", "kind": "numgrad", "value": {"t": "arr", "i": 0}}, [blob])
+        oracle.Session(planted).handle({"op": "oracle", "kind": "scale_array", "value": {"t": "arr", "i": 0}}, [blob])
 
 
 def test_does_the_oracle_scale_the_numerical_side_and_the_chosen_gradients_only():
@@ -154,13 +158,13 @@ def test_does_the_oracle_scale_the_numerical_side_and_the_chosen_gradients_only(
     gradient of its parameter, found by shape); backprop's W1 times its factor, b1 as it was."""
     true = {"W1": np.full((2, 2), 0.25), "b1": np.full((1, 2), -1.0)}
     session = oracle.Session(oracle.Planted(2.0, {"W1": 0.5}, true))
-    assert np.all(session.ask("numgrad", np.full((1, 2), -1.0)) == -2.0)
-    assert np.all(session.ask("numgrad", np.full((2, 2), 0.5)) == 1.0)
+    assert np.all(session.ask("scale_array", np.full((1, 2), -1.0)) == -2.0)
+    assert np.all(session.ask("scale_array", np.full((2, 2), 0.5)) == 1.0)
     assert session.evidence.gradients == {"b1": 0.0, "W1": pytest.approx(1 / 3, rel=1e-12)}  # |0.5 - 0.25| / 0.75
     grads = {"W1": np.ones((2, 2)), "b1": np.ones((1, 2))}
-    answered = session.ask("grads", grads)
+    answered = session.ask("scale_dict", grads)
     assert np.all(answered["W1"] == 0.5) and np.all(answered["b1"] == 1.0)
-    assert session.evidence.counts == {"numgrad": 2, "grads": 1}
+    assert session.evidence.counts == {"scale_array": 2, "scale_dict": 1}
 
 
 # --- gradient_check's planted errors -----------------------------------------------------------
@@ -168,23 +172,25 @@ def test_does_the_oracle_scale_the_numerical_side_and_the_chosen_gradients_only(
 
 def test_are_the_expected_errors_those_computed_by_hand():
     """Loss scaled by 1.5, W1's gradient by 1.5 (cancels), b1's by 0.75: errors 0, 1/3, 0.2, 0.2."""
-    errors = oracle.Planted(1.5, {"W1": 1.5, "b1": 0.75}, {}).expected_errors()
+    true = {key: np.zeros((i + 1, 2)) for i, key in enumerate(("W1", "b1", "W2", "b2"))}
+    errors = oracle.Planted(1.5, {"W1": 1.5, "b1": 0.75}, true).expected_errors()
+    assert list(errors) == ["W1", "b1", "W2", "b2"]  # the parameters of the true gradients, in order
     assert errors["W1"] == 0.0
     assert errors["b1"] == pytest.approx(0.75 / 2.25, rel=1e-12)
     assert errors["W2"] == pytest.approx(0.5 / 2.5, rel=1e-12)
     assert errors["b2"] == pytest.approx(0.5 / 2.5, rel=1e-12)
 
 
-def test_do_the_gradient_check_cases_mix_clean_and_planted_cases_that_vary_with_the_seeds(ref, plan):
+def test_do_the_gradient_check_cases_mix_clean_and_planted_cases_that_vary_with_the_seeds(homework, ref, plan):
     """Two cases with backprop left alone, two with planted errors (the loss scaled in one),
     each planted error far from 0, other factors for other seeds; the true gradients the
     numerical ones are checked against agree with central differences of the loss (hidden
     plan, from the reference) and with the reference's backprop (public plan, from central
     differences), and have distinct shapes."""
     cases = plan["gradient_check"]
-    public = PlanBuilder(SEEDS).build(["gradient_check"])["gradient_check"]
+    public = build_plan(homework, SEEDS, None, ["gradient_check"])["gradient_check"]
     for c, c_public in zip(cases, public):
-        p = c.context["point"]
+        p = c.given
         want = ref.backprop(p.X, p.Y, p.W1, p.b1, p.W2, p.b2)
         params = {"W1": p.W1.copy(), "b1": p.b1.copy(), "W2": p.W2.copy(), "b2": p.b2.copy()}
         for key, true in c.oracle.gradients.items():
@@ -207,8 +213,9 @@ def test_do_the_gradient_check_cases_mix_clean_and_planted_cases_that_vary_with_
     for c in planted:
         wrong = [e for e in c.oracle.expected_errors().values() if e > 0]
         assert wrong and min(wrong) >= 0.11
-        assert "all_small" not in c.properties and "detects_wrong_backprop" in c.properties
-    other = PlanBuilder((12, 23, 34), ref).build(["gradient_check"])["gradient_check"]
+        names = [prop.name for prop in c.properties]
+        assert "all_small" not in names and "detects_wrong_backprop" in names
+    other = build_plan(homework, (12, 23, 34), ref, ["gradient_check"])["gradient_check"]
     assert [c.oracle.loss_scale for c in other] != [c.oracle.loss_scale for c in cases]
 
 
@@ -223,7 +230,12 @@ def _kernel_namespace(ref, replacement=None):
 
 
 def _grade_in_kernel(ref, name, replacement=None, course=None):
-    return inkernel.grade_function(name, _kernel_namespace(ref, replacement), course)
+    if course is None and (None, "backprop") not in inkernel._GRADERS:
+        # the public checks of the course's spec (a student's kernel reads the installed package's)
+        from autograder.factory import make_grader
+
+        inkernel._GRADERS[None, "backprop"] = make_grader(ROOT, "backprop", mode="public", isolation=None)
+    return inkernel.grade_function(name, _kernel_namespace(ref, replacement), course, homework="backprop")
 
 
 CANNED = {
@@ -336,20 +348,21 @@ def test_are_reported_seconds_and_counts_clamped_to_finite_numbers(seconds):
 # --- through the sandbox ---------------------------------------------------------------------------
 
 
-def test_does_a_prefetched_call_keep_its_time_while_the_grader_is_busy(course, ref, tmp_path):
+def test_does_a_prefetched_call_keep_its_time_while_the_grader_is_busy(course, hw_files, tmp_path):
     """A request sent ahead (prefetch) whose reply the grader collects only after longer than
     call_seconds still counts: the limit runs from when the worker starts the call. A call that
     really takes longer than call_seconds after starting still times out."""
     from autograder import grader as grader_module
+    from autograder.factory import make_grader
     from autograder.submission import read_submission
 
-    config = load_config(course.grading_config).with_limits(call_seconds=0.5, import_seconds=5, total_seconds=60)
-    source = course.solution.read_text() + "\n\ndef slow_update(params, grads, learning_rate):\n    import time\n    time.sleep(1.5)\n    return params\n"
+    source = hw_files.reference.read_text() + "\n\ndef slow_update(params, grads, learning_rate):\n    import time\n    time.sleep(1.5)\n    return params\n"
     path = tmp_path / "backprop.py"
     path.write_text(source)
-    g = Grader(config, ref, hide=[course.root])
+    g = make_grader(course.root, "backprop", limits={"call_seconds": 0.5, "import_seconds": 5, "total_seconds": 60})
     try:
-        session = grader_module._Session(g, g.sandbox.start(), read_submission(path), time.monotonic() + 60)
+        parsed = read_submission(path, g.homework.names)
+        session = grader_module._Session(g, g.sandbox.start(), parsed, time.monotonic() + 60)
         assert session.load() is not None
         case = g.plan["update"][0]
         session.prefetch(case)

@@ -89,13 +89,13 @@ def test_grader_folders_are_hidden_from_the_worker(worker_for, course):
         "        return 0.0\n"
     )
     w = worker_for(code, hide=[course.root])
-    assert w.call("g", str(course.solution))[1] == 0.0
+    assert w.call("g", str(course.homework("backprop").reference))[1] == 0.0
     assert w.call("f", str(course.root / "solutions"))[1] == -1.0
     # a fresh /tmp of its own: empty, but for matplotlib's read-only font cache and the way
     # to Python when the venv lives under /tmp
     on_the_way = float(len({Path(*f.parts[:3]) for f in python_folders() if f.is_relative_to("/tmp")}))
     assert w.call("f", "/tmp")[1] == on_the_way
-    assert w.call("g", str(course.root / "solutions" / "grading.toml"))[1] == 0.0
+    assert w.call("g", str(course.homework("backprop").grading_config))[1] == 0.0
 
 
 @pytest.mark.skipif(not ISOLATED, reason="needs root or user namespaces")
@@ -140,9 +140,8 @@ def test_results_over_the_size_cap_are_described_not_sent(worker_for):
     assert isinstance(value, wire.TooBig) and value.shape == (20_000_000,)
 
 
-def test_total_time_limit_keeps_points_already_earned(course, ref, reference_source, tmp_path):
-    from autograder.config import load_config
-    from autograder.grader import grade_file
+def test_total_time_limit_keeps_points_already_earned(course, reference_source, tmp_path):
+    from autograder.factory import make_grader
 
     slow = "def {name}({args}):\n    import time\n    time.sleep(1.5)\n    return None\n"
     source = reference_source
@@ -150,8 +149,7 @@ def test_total_time_limit_keeps_points_already_earned(course, ref, reference_sou
         source = replace_function(source, name, slow.format(name=name, args=args))
     path = tmp_path / "backprop.py"
     path.write_text(source)
-    config = load_config(course.grading_config).with_limits(call_seconds=5, total_seconds=4)
-    results = grade_file(path, config, ref, hide=[course.root])
+    results = make_grader(course, "backprop", limits={"call_seconds": 5, "total_seconds": 4}).grade_one(path)
     by_name = {f.name: f for f in results.functions}
     assert all(by_name[n].score == by_name[n].max_score for n in ("sigmoid", "softmax", "dJ_dW1", "dJ_db1"))
     late = [by_name[n] for n in ("initialize_parameters", "fit", "predict")]
@@ -213,7 +211,7 @@ def test_grading_works_when_python_was_started_through_a_hidden_folder(tmp_path,
     check = subprocess.run([detour, "-c", "import sys; print(sys.executable)"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert check.stdout.strip() == os.path.join(str(tmp_path), detour)  # through tmp_path, which the worker cannot see
     run = subprocess.run(
-        [detour, "-m", "autograder", "grade", str(course.solution), "--format", "json", "--only", "sigmoid"],
+        [detour, "-m", "autograder", "grade", str(course.homework("backprop").reference), "--format", "json", "--only", "sigmoid"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert run.returncode == 0, run.stderr
@@ -361,15 +359,15 @@ def test_a_required_isolation_the_machine_lacks_is_refused():
     assert Sandbox(Limits(require_isolation="none"), isolation="none").mode == "none"
 
 
-def test_the_sandbox_table_of_grading_toml_is_read_and_checked(tmp_path, course):
+def test_the_sandbox_table_of_grading_toml_is_read_and_checked(tmp_path, hw_files, homework):
     from autograder.config import ConfigError, load_config
 
-    text = course.grading_config.read_text()
+    text = hw_files.grading_config.read_text()
     path = tmp_path / "grading.toml"
     path.write_text(text + '\n[sandbox]\nrequire_isolation = "userns"\nuid_first = 3000000\nuid_count = 500\n')
-    limits = load_config(path).limits
+    limits = load_config(path, homework).limits
     assert (limits.require_isolation, limits.uid_first, limits.uid_count) == ("userns", 3_000_000, 500)
     for bad in ('require_isolation = "chroot"', "uid_first = 10", "uid_count = -1", "colour = 1"):
         path.write_text(text + f"\n[sandbox]\n{bad}\n")
         with pytest.raises(ConfigError, match=r"\[sandbox\]"):
-            load_config(path)
+            load_config(path, homework)

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from autograder import contract
+from tools.mutants import HOMEWORK, NAMES, REFERENCE_PATH
 
 LIMITS = ["--call-seconds", "2", "--import-seconds", "2", "--total-seconds", "60"]  # as hidden_grader
 
@@ -26,10 +26,10 @@ def test_sixty_mixed_submissions_survive_a_kill_and_match_their_expected_scores(
     specs = plan_class(60, seed=60, adversarial=True)
     assert {s.kind for s in specs} >= {"correct", "stubbed", "mutated", "broken", "adversarial"}
     folder = write_class(specs, tmp_path / "class", gradescope=True)
-    rule = ScoreRule.build(hidden_grader.plan, course.solution)  # expected scores from the scoring rule, not from grading
+    rule = ScoreRule.build(hidden_grader.plan, REFERENCE_PATH)  # expected scores from the scoring rule, not from grading
 
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", *LIMITS]
+    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", "--assignment", HOMEWORK, *LIMITS]
     process = subprocess.Popen(command, cwd=course.root, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and process.poll() is None and len(list((out / "results").glob("*.json"))) < 30:
@@ -51,7 +51,7 @@ def test_sixty_mixed_submissions_survive_a_kill_and_match_their_expected_scores(
     mismatches = []
     for spec in specs:
         want = expected_scores(spec, points, rule)
-        for name in contract.NAMES:
+        for name in NAMES:
             got = float(by_id[spec.name][name] or 0.0)
             if abs(got - want[name]) > 0.01:
                 mismatches.append((spec.name, spec.kind, spec.mutants + spec.attacks, name, got, want[name]))

@@ -1,13 +1,14 @@
 """Does the grader run what an import would run (minus work no graded function needs), read
 only regular files, survive any notebook JSON, and know who calls whom?"""
 
+import functools
 import json
 import os
 import textwrap
 
 import nbformat
 import pytest
-from conftest import replace_function
+from conftest import HOMEWORK, ROOT, replace_function
 
 from autograder.submission import (
     MAX_NOTEBOOK_BYTES,
@@ -22,8 +23,17 @@ from autograder.submission import (
 from autograder.worker import describe_exception, student_frames
 
 
+@functools.cache
+def graded():
+    """The names the grader calls (the backprop homework's functions): what parsing keeps
+    statements for."""
+    from autograder.spec import load_homework
+
+    return load_homework(ROOT / "solutions" / HOMEWORK).names
+
+
 def parse(text):
-    return parse_python(textwrap.dedent(text))
+    return parse_python(textwrap.dedent(text), graded=graded())
 
 
 def kept(parsed):
@@ -226,22 +236,26 @@ def test_does_a_statement_after_a_semicolon_run_alone():
     ],
 )
 def test_is_a_statement_that_only_sets_up_a_grading_tool_never_run(statement):
-    parsed = parse_python("import numpy as np\n" + statement + "\ndef sigmoid(Z):\n    return 1 / (1 + np.exp(-Z))\n")
+    parsed = parse_python("import numpy as np\n" + statement + "\ndef sigmoid(Z):\n    return 1 / (1 + np.exp(-Z))\n", graded=graded())
     assert kept(parsed) == ["import numpy as np", "def sigmoid(Z):\n    return 1 / (1 + np.exp(-Z))"]
     assert parsed.skipped and all("only sets up a grading tool" in reason for _, reason in parsed.skipped)
 
 
 def test_does_the_reference_keep_every_definition_and_skip_only_its_main_blocks(reference_source):
-    parsed = parse_python(reference_source)
-    assert parsed.skipped == [] and parsed.problems == [] and parsed.main_blocks == 10
-    assert len(parsed.units) == 30
+    import ast
+
+    body = ast.parse(reference_source).body
+    guards = [n for n in body if isinstance(n, ast.If) and ast.unparse(n.test) in ("__name__ == '__main__'", '__name__ == "__main__"')]
+    parsed = parse_python(reference_source, graded=graded())
+    assert parsed.skipped == [] and parsed.problems == [] and parsed.main_blocks == len(guards) > 0
+    assert len(parsed.units) == len(body) - len(guards)  # every other top-level statement runs
 
 
 # --- the call graph ----------------------------------------------------------------------
 
 
 def test_is_the_call_graph_of_the_reference_the_contracts_chain(reference_source):
-    calls = parse_python(reference_source).calls
+    calls = parse_python(reference_source, graded=graded()).calls
     assert calls.callees("dJ_dZ1") == {"d_sigmoid"}
     assert calls.reaches("dJ_dZ1") == {"d_sigmoid", "sigmoid"}
     assert calls.callees("softmax_jacobian") == {"softmax"}
@@ -256,10 +270,8 @@ def test_does_the_call_graph_agree_with_the_mutant_catalogues_callers(reference_
     call graph (a different derivation: names read, through helpers) must agree."""
     from tools.mutants import CALLERS
 
-    from autograder import contract
-
-    calls = parse_python(reference_source).calls
-    derived = {name: frozenset(c for c in contract.NAMES if name in calls.reaches(c)) for name in contract.NAMES}
+    calls = parse_python(reference_source, graded=graded()).calls
+    derived = {name: frozenset(c for c in graded() if name in calls.reaches(c)) for name in graded()}
     assert {name: callers for name, callers in derived.items() if callers} == CALLERS
 
 
@@ -288,9 +300,9 @@ def test_does_the_call_graph_go_through_the_students_helpers_lambdas_and_classes
 # --- reading: regular files only, any notebook JSON ---------------------------------------
 
 
-def test_is_a_symlink_to_the_reference_refused_not_graded_as_its_target(hidden_grader, course, tmp_path):
+def test_is_a_symlink_to_the_reference_refused_not_graded_as_its_target(hidden_grader, hw_files, tmp_path):
     link = tmp_path / "backprop.py"
-    link.symlink_to(course.solution)
+    link.symlink_to(hw_files.reference)
     with pytest.raises(SubmissionError, match="symbolic link"):
         read_submission(link)
     with pytest.raises(SubmissionError, match="symbolic link"):
@@ -312,18 +324,18 @@ def test_is_a_symlink_to_a_root_only_file_refused_without_quoting_it(hidden_grad
     assert "SECRET_ANSWER_LINE" not in text and "private" not in text
 
 
-def test_is_a_folder_holding_a_symlink_refused(tmp_path, course):
+def test_is_a_folder_holding_a_symlink_refused(tmp_path, hw_files):
     folder = tmp_path / "submission"
     folder.mkdir()
-    (folder / "backprop.py").symlink_to(course.solution)
-    path, problem = pick_file(folder)
+    (folder / "backprop.py").symlink_to(hw_files.reference)
+    path, problem = pick_file(folder, HOMEWORK)
     assert path is None and "symbolic link (backprop.py)" in problem
 
     other = tmp_path / "other"
     (other / "inner").mkdir(parents=True)
     (other / "backprop.py").write_text("import numpy as np\n")
-    (other / "inner" / "linked").symlink_to(course.solution.parent)  # a linked folder, anywhere
-    path, problem = pick_file(other)
+    (other / "inner" / "linked").symlink_to(hw_files.folder)  # a linked folder, anywhere
+    path, problem = pick_file(other, HOMEWORK)
     assert path is None and "symbolic link" in problem
 
 
@@ -332,7 +344,19 @@ def test_is_a_folder_of_regular_files_still_picked(tmp_path):
     (folder / "sub").mkdir(parents=True)
     (folder / "sub" / "backprop.ipynb").write_text("{}")
     (folder / "notes.py").write_text("")
-    assert pick_file(folder) == (folder / "sub" / "backprop.ipynb", None)
+    assert pick_file(folder, HOMEWORK) == (folder / "sub" / "backprop.ipynb", None)
+
+
+def test_is_the_homeworks_file_picked_among_several_and_none_guessed_without_a_name(tmp_path):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for name in ("helpers.py", "tanh_layer.ipynb", "tanh_layer.py"):
+        (folder / name).write_text("")
+    assert pick_file(folder, "tanh_layer") == (folder / "tanh_layer.py", None)
+    path, problem = pick_file(folder, "other_homework")
+    assert path is None and "none is named other_homework.py or other_homework.ipynb" in problem
+    path, problem = pick_file(folder)
+    assert path is None and "3 .py/.ipynb files" in problem
 
 
 def test_are_a_fifo_and_a_folder_refused_without_blocking(tmp_path):
@@ -346,11 +370,11 @@ def test_are_a_fifo_and_a_folder_refused_without_blocking(tmp_path):
         read_submission(folder)
 
 
-def test_does_the_cli_refuse_a_symlinked_submission(course, tmp_path, capsys):
+def test_does_the_cli_refuse_a_symlinked_submission(hw_files, tmp_path, capsys):
     from autograder.cli import main
 
     link = tmp_path / "backprop.py"
-    link.symlink_to(course.solution)
+    link.symlink_to(hw_files.reference)
     code = main(["grade", str(link)])
     assert code == 2 and "symbolic link" in capsys.readouterr().err
 
@@ -404,10 +428,10 @@ def test_is_a_huge_notebook_refused_with_its_size(tmp_path):
         read_submission(path)
 
 
-def test_does_a_notebook_with_a_numeric_cell_still_grade_its_other_cells(hidden_grader, course, tmp_path):
+def test_does_a_notebook_with_a_numeric_cell_still_grade_its_other_cells(hidden_grader, hw_files, tmp_path):
     import jupytext
 
-    notebook = jupytext.read(course.solution, fmt="py:percent")
+    notebook = jupytext.read(hw_files.reference, fmt="py:percent")
     raw = json.loads(nbformat.writes(notebook))
     raw["cells"].insert(2, code_cell(12345))
     path = write(tmp_path, json.dumps(raw), "backprop.ipynb")

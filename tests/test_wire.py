@@ -282,3 +282,43 @@ def test_does_a_60_mb_reply_cost_the_grader_almost_no_memory():
     lines = done.stdout.split("\n")
     assert lines[0].startswith("refused") and "a header of" in lines[0], done.stdout + done.stderr
     assert int(lines[1]) < 20, f"reading the reply grew the process by {lines[1]} MB"
+
+
+# --- the worker's side: the module it loads and the results it passes through the grader -----
+
+
+@pytest.mark.parametrize("asked, named", [("hw_under_test", "hw_under_test"), (None, "submission"), ("not a name", "submission")])
+def test_is_the_submission_loaded_under_the_module_name_the_request_gives(asked, named):
+    """The worker names no homework: the load request says what the submission's module is
+    called (a missing or odd name gives a neutral one)."""
+    from autograder.worker import Worker
+
+    worker = Worker(channel=None, output_cap=1000)
+    header = {"op": "load", "init": True, "filename": "sub.py", "source": "", "units": [{"lineno": 1, "source": "import sys\nME = __name__\n"}], "names": ["ME"]}
+    if asked is not None:
+        header["module"] = asked
+    streams = sys.stdout, sys.stderr  # the worker captures them (it owns its process)
+    try:
+        reply = worker.load(header)
+        assert reply["units"][0]["ok"] and worker.module.__name__ == named and worker.module.ME == named
+        assert sys.modules[named] is worker.module
+    finally:
+        sys.modules.pop(named, None)
+        sys.stdout, sys.stderr = streams
+
+
+def test_do_wrapped_functions_send_only_results_of_their_kind_through_the_grader():
+    from autograder.worker import wrapped
+
+    asked = []
+
+    def ask(kind, value):
+        asked.append(kind)
+        return "answered"
+
+    grads = wrapped(lambda: {"w": np.ones(2)}, "scale_dict", ask)
+    array = wrapped(lambda: np.ones(2), "scale_array", ask)
+    assert grads() == "answered" and array() == "answered" and asked == ["scale_dict", "scale_array"]
+    assert wrapped(lambda: [1.0], "scale_dict", ask)() == [1.0]  # not a dict of arrays: left alone
+    assert wrapped(lambda: np.ones(2, dtype=np.float32), "scale_array", ask)().dtype == np.float32
+    assert len(asked) == 2

@@ -50,8 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from autograder import contract
-from tools.mutants import CALLERS, Mutant, apply
+from tools.mutants import CALLERS, NAMES, REFERENCE_PATH, Mutant, apply, load
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "zqadv7"  # in the names of files and processes the attacks create
@@ -62,7 +61,7 @@ FORGED_SCORE = {"score": 100, "tests": [], "output": f"forged by {MARKER}"}
 ALL_MODES = frozenset({"root", "userns", "none"})
 NAMESPACES = frozenset({"root", "userns"})  # grader's files hidden, no network
 DEDICATED_UID = frozenset({"root"})  # every process of the worker's uid killed afterwards
-ALL = frozenset(contract.NAMES)
+ALL = frozenset(NAMES)
 
 WRONG_VALUE = 0.7  # every value wrong: at least the value check (weight 0.3 of 1.0) is lost
 WRONG_DTYPE = 0.95  # right values in the wrong dtype: at least the dtype check is lost
@@ -176,7 +175,7 @@ def notebook(cell, functions=None, position=2):
 
 def write(attack, folder, reference_source=None):
     """Write the attack's submission as ``folder/backprop.py`` (or .ipynb); returns its path."""
-    reference_source = reference_source if reference_source is not None else (ROOT / "solutions" / "backprop.py").read_text()
+    reference_source = reference_source if reference_source is not None else REFERENCE_PATH.read_text()
     text, suffix = attack.build(reference_source)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -221,7 +220,7 @@ CORRECT = {
         "out = (Y_hat[:, 0] > 0.5).astype(np.int64) if Y_hat.shape[1] == 1 else np.argmax(Y_hat, axis=1).astype(np.int64)"
     ),
 }
-SIGNATURES = {name: f"{name}({', '.join(contract.spec(name).params)})" for name in CORRECT}
+SIGNATURES = {name: f"{name}({', '.join(load().function(name).params)})" for name in CORRECT}
 
 
 def hostile(name, before="", after="return out"):
@@ -329,7 +328,7 @@ def _hunt(budget=0.8, walk=True):
 
     # the grader's process, through /proc
     ppid = os.getppid()
-    for name in ("environ", "cmdline", "cwd/solutions/grading.toml", "cwd/solutions/backprop.py", "root/autograder/source/solutions/grading.toml", "maps"):
+    for name in ("environ", "cmdline", "cwd/solutions/grading.toml", "cwd/solutions/backprop.py", "cwd/solutions/backprop/grading.toml", "cwd/solutions/backprop/backprop.py", "root/autograder/source/solutions/grading.toml", "root/autograder/source/solutions/backprop/grading.toml", "maps"):
         look(read(f"/proc/{ppid}/{name}"), f"/proc/ppid/{name}")
     try:
         for fd in os.listdir(f"/proc/{ppid}/fd"):
@@ -375,7 +374,7 @@ def _hunt(budget=0.8, walk=True):
     for root in sorted(roots):
         here = root
         for _ in range(6):
-            for name in ("solutions/backprop.py", "solutions/grading.toml", "source/solutions/backprop.py", "source/solutions/grading.toml", "backprop.py", "grading.toml"):
+            for name in ("solutions/backprop/backprop.py", "solutions/backprop/grading.toml", "source/solutions/backprop/backprop.py", "source/solutions/backprop/grading.toml", "solutions/backprop.py", "solutions/grading.toml", "backprop.py", "grading.toml"):
                 look(read(os.path.join(here, name)), os.path.join(here, name))
             here = os.path.dirname(here)
     # a bounded walk of the file system
@@ -452,7 +451,7 @@ def _vandalize(tag):
         except OSError:
             pass
     for course in sorted(courses):
-        for name in ("solutions/grading.toml", "solutions/backprop.py"):
+        for name in ("solutions/backprop/grading.toml", "solutions/backprop/backprop.py", "solutions/grading.toml", "solutions/backprop.py"):
             path = os.path.join(course, name)
             try:
                 with open(path, "a") as handle:
@@ -461,7 +460,7 @@ def _vandalize(tag):
             except OSError:
                 pass
         try:
-            os.unlink(os.path.join(course, "solutions", "grading.toml"))
+            os.unlink(os.path.join(course, "solutions", "backprop", "grading.toml"))
             touched.append("deleted grading.toml in " + course)
         except OSError:
             pass
@@ -503,7 +502,7 @@ def _spawn(tag, count=3):
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(timeout=1)
     except (OSError, subprocess.TimeoutExpired):
         pass
-    for command in (["sudo", "-n", "true"], ["su", "-c", "true"], ["ip", "link", "set", "lo", "up"], ["cat", "/autograder/source/solutions/grading.toml"]):
+    for command in (["sudo", "-n", "true"], ["su", "-c", "true"], ["ip", "link", "set", "lo", "up"], ["cat", "/autograder/source/solutions/backprop/grading.toml"]):
         try:
             subprocess.run(command, capture_output=True, timeout=1)
         except (OSError, subprocess.SubprocessError):
@@ -1482,7 +1481,7 @@ _REPLIES = [
 _AMPLIFICATION = [
     _attack(
         "skipped-statements-2mb", "2 MB of `print(0)` statements after the definitions (500,000 skipped statements)",
-        _padded("print(0)\n", size=1_990_000), attacked=ALL, honest={name: 0.0 for name in contract.NAMES},
+        _padded("print(0)\n", size=1_990_000), attacked=ALL, honest={name: 0.0 for name in NAMES},
         says=("submissions are limited to",),
     ),
     _attack(

@@ -33,8 +33,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder import contract
-from tools.mutants import CALLERS, MUTANTS, apply
+from tools.mutants import CALLERS, MUTANTS, NAMES, REFERENCE_PATH, STUB_PATH, apply
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("correct", "stubbed", "mutated", "mixed", "broken", "adversarial")
@@ -77,23 +76,30 @@ class Break:
     spares: frozenset = frozenset()  # callers whose cases stay right (a shape they do not look at)
 
 
+def _layer_sizes(case):
+    """The layer sizes of an L-layer case (the spec's record of it), or ()."""
+    return tuple(getattr(case.given, "sizes", None) or ())
+
+
 def _classes(case):
-    Y = case.context.get("Y")
+    Y = getattr(case.given, "Y", None)
+    if Y is None:
+        Y = case.named_args.get("Y")
     if Y is not None:
         return Y.shape[1] > 1
-    sizes = case.context.get("sizes")
-    return sizes is not None and sizes[-1] > 1
+    sizes = _layer_sizes(case)
+    return bool(sizes) and sizes[-1] > 1
 
 
 RIGHT_WHEN = {
     "never": lambda case: False,
     "N=1": lambda case: case.dims.get("N") == 1,
-    "not extreme": lambda case: not case.context.get("extreme"),
+    "not extreme": lambda case: not case.extreme,
     "several classes": _classes,
     "not both zero": lambda case: case.label != "both zero",
     "N=C": lambda case: case.dims.get("N") is not None and case.dims.get("N") == case.dims.get("C"),
-    "one layer": lambda case: len(case.context.get("sizes", ())) == 2,
-    "one hidden layer, one output": lambda case: len(case.context.get("sizes", ())) == 3 and case.context["sizes"][-1] == 1,
+    "one layer": lambda case: len(_layer_sizes(case)) == 2,
+    "one hidden layer, one output": lambda case: len(_layer_sizes(case)) == 3 and _layer_sizes(case)[-1] == 1,
 }
 WRONG = Break()
 # Mutants wrong on every case of their function unless listed here. Mutants whose effect the
@@ -169,7 +175,7 @@ def trace_reaches(plan, reference_path):
     case (directly or not), found by calling a private copy of the reference on the case's
     inputs with every contract function wrapped; where a case cannot be called here (a test
     function the worker builds), every function it may call (tools.mutants.CALLERS)."""
-    from autograder.cases import _copy
+    from autograder.plan import copy_value
     from autograder.reference import load_module
 
     module = load_module(reference_path, "classgen_traced_reference")
@@ -182,16 +188,16 @@ def trace_reaches(plan, reference_path):
 
         return traced
 
-    for name in contract.NAMES:
+    for name in NAMES:
         setattr(module, name, wrap(name, getattr(module, name)))
-    static = {name: {g for g, callers in CALLERS.items() if name in callers} for name in contract.NAMES}
+    static = {name: {g for g, callers in CALLERS.items() if name in callers} for name in NAMES}
     reaches = {}
     for function, cases in plan.items():
         reaches[function] = []
         for case in cases:
             called.clear()
             try:
-                getattr(module, function)(*_copy(list(case.args)))
+                getattr(module, function)(*copy_value(list(case.args)))
                 reaches[function].append(set(called) - {function})
             except Exception:  # noqa: BLE001 - a case that needs the worker's test function
                 reaches[function].append(set(static[function]))
@@ -240,7 +246,7 @@ def plan_class(count, seed=1, weights=None, adversarial=False):
         spec = Spec(f"student_{number:04d}", kind, rng.choice([".py", ".py", ".py", ".ipynb"]))
         taken = set()
         if kind == "stubbed":
-            for function in rng.sample(contract.NAMES, rng.randint(1, 6)):
+            for function in rng.sample(NAMES, rng.randint(1, 6)):
                 if not affected(function) & taken:
                     spec.stubbed.append(function)
                     taken |= affected(function)
@@ -252,7 +258,7 @@ def plan_class(count, seed=1, weights=None, adversarial=False):
                     spec.mutants.append(mutant.id)
                     taken |= affected(mutant.function)
             if kind == "mixed":
-                for function in rng.sample(contract.NAMES, 3):
+                for function in rng.sample(NAMES, 3):
                     if not affected(function) & taken:
                         spec.stubbed.append(function)
                         taken |= affected(function)
@@ -268,11 +274,11 @@ def plan_class(count, seed=1, weights=None, adversarial=False):
 
 def stub_sources():
     """function -> its stub source in the release (docstring + raise NotImplementedError)."""
-    source = (ROOT / "assignment" / "backprop.py").read_text()
+    source = STUB_PATH.read_text()
     lines = source.splitlines()
     out = {}
     for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name in contract.BY_NAME:
+        if isinstance(node, ast.FunctionDef) and node.name in NAMES:
             out[node.name] = "\n".join(lines[node.lineno - 1 : node.end_lineno])
     return out
 
@@ -306,7 +312,7 @@ def write_class(specs, folder, gradescope=False):
     """Write the submissions (flat, or as a Gradescope export) and manifest.json."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    reference_source = (ROOT / "solutions" / "backprop.py").read_text()
+    reference_source = REFERENCE_PATH.read_text()
     stubs = stub_sources()
     metadata = {}
     for spec in specs:
@@ -344,9 +350,9 @@ def broken_functions(spec):
 def expected_scores(spec, points, rule):
     """function -> the score this submission must get, from the rule (a ScoreRule)."""
     if spec.broken:
-        return {name: 0.0 for name in contract.NAMES}
+        return {name: 0.0 for name in NAMES}
     broken = broken_functions(spec)
-    return {name: rule.score(name, float(points[name]), broken) if broken else float(points[name]) for name in contract.NAMES}
+    return {name: rule.score(name, float(points[name]), broken) if broken else float(points[name]) for name in NAMES}
 
 
 def main():

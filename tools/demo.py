@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from tools.classgen import plan_class, write_class
-from tools.mutants import MUTANTS, apply
+from tools.mutants import HOMEWORK, MUTANTS, REFERENCE_PATH, STUB_PATH, apply
 
 ROOT = Path(__file__).resolve().parent.parent
 # A submission modelled on common student mistakes: `*` where a matrix product is needed,
@@ -32,27 +32,27 @@ def main():
     out = (ROOT / args.out).resolve()
     submissions = out / "submissions"
     submissions.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "solutions" / "backprop.py", submissions / "reference.py")
-    shutil.copyfile(ROOT / "assignment" / "backprop.py", submissions / "stubs.py")
+    shutil.copyfile(REFERENCE_PATH, submissions / "reference.py")
+    shutil.copyfile(STUB_PATH, submissions / "stubs.py")
     by_id = {m.id: m for m in MUTANTS}
-    (submissions / "broken.py").write_text(apply((ROOT / "solutions" / "backprop.py").read_text(), [by_id[i] for i in BROKEN]))
+    (submissions / "broken.py").write_text(apply(REFERENCE_PATH.read_text(), [by_id[i] for i in BROKEN]))
 
     print("\n== Grading single submissions (autograder grade) ==")
     for name in ("reference", "stubs", "broken"):
         results_file = out / f"{name}.results.json"
-        autograder("grade", str(submissions / f"{name}.py"), "--format", "gradescope", "--output", str(results_file))
+        autograder("grade", str(submissions / f"{name}.py"), "--assignment", HOMEWORK, "--format", "gradescope", "--output", str(results_file))
         data = json.loads(results_file.read_text())
         print(f"{name + '.py':14s} {data['score']:6.2f} / 100   ({results_file.relative_to(ROOT)})")
 
     print("\n== The report a student gets for broken.py (autograder grade --format text) ==")
-    print(autograder("grade", str(submissions / "broken.py"), "--format", "text"))
+    print(autograder("grade", str(submissions / "broken.py"), "--assignment", HOMEWORK, "--format", "text"))
 
     print(f"== Batch-grading a generated class of {args.class_size} (a Gradescope export folder) ==")
     specs = plan_class(args.class_size, seed=2026)
     class_dir = out / "class"
     shutil.rmtree(class_dir, ignore_errors=True)
     write_class(specs, class_dir, gradescope=True)
-    subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(class_dir), "--output", str(out / "class-results")], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(class_dir), "--assignment", HOMEWORK, "--output", str(out / "class-results")], cwd=ROOT, check=True)
     print(f"\nEverything the demo wrote is in {out}/:")
     for item in ("cost_784-196-1.png", "submissions/", "class/", "class-results/grades.csv", "class-results/summary.md", "class-results/mistakes.png", "class-results/feedback/"):
         print(f"  {out.relative_to(ROOT) / item}")

@@ -1,4 +1,7 @@
-"""Class-wide outputs of a batch: the gradebook CSV, summary.md and the mistakes chart."""
+"""Class-wide outputs of a batch: the gradebook CSV, summary.md and the mistakes chart.
+
+The function columns are the graded functions in report order, taken from the results
+themselves (or given as ``names``), so the same code serves every homework."""
 
 import csv
 import html
@@ -8,15 +11,25 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from .. import contract
 from ..atomic import write_bytes_atomic, write_text_atomic
 from ..results import bounded_text
 
 
-def rows(record):
-    """One gradebook row per student of a submission (a group shares its scores)."""
+def function_names(records_or_rows):
+    """The function names of results (records' ``results`` or gradebook rows), in first-seen order."""
+    names = {}
+    for item in records_or_rows:
+        for f in (item.get("results") or {}).get("functions", []):
+            names.setdefault(f["name"], None)
+    return list(names)
+
+
+def rows(record, names=None):
+    """One gradebook row per student of a submission (a group shares its scores); one column
+    per function of ``names`` (default: the record's own functions)."""
     results = record.get("results") or {}
     scores = {f["name"]: f["score"] for f in results.get("functions", [])}
+    names = list(scores) if names is None else names
     out = []
     for student in record.get("students") or [{"sid": record["key"]}]:
         row = {
@@ -27,7 +40,7 @@ def rows(record):
             "total": round(results["score"], 2) if results else "",
             "max": results.get("max_score", "") if results else "",
         }
-        for name in contract.NAMES:
+        for name in names:
             row[name] = round(scores[name], 2) if name in scores else ""
         row["error"] = record.get("error") or ""
         out.append(row)
@@ -42,10 +55,16 @@ def spreadsheet_safe(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def write_csv(all_rows, path):
-    columns = ["id", "name", "email", "submission", "total", "max", *contract.NAMES, "error"]
+FIXED_COLUMNS = ("id", "name", "email", "submission", "total", "max", "error")
+
+
+def write_csv(all_rows, path, names=None):
+    """The gradebook; function columns ``names`` (default: those of the rows, in first-seen order)."""
+    if names is None:
+        names = list(dict.fromkeys(key for row in all_rows for key in row if key not in FIXED_COLUMNS))
+    columns = [*FIXED_COLUMNS[:-1], *names, "error"]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
     writer.writeheader()
     for row in all_rows:
         writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
@@ -56,12 +75,12 @@ def write_csv(all_rows, path):
 class Tallies:
     """Counts gathered one record at a time."""
 
-    def __init__(self):
+    def __init__(self, names=()):
         self.totals = []
         self.errors = []
         self.mistakes = Counter()  # mistake id -> submissions showing it
         self.by_function = Counter()  # (function, mistake) -> submissions
-        self.function_scores = {name: [] for name in contract.NAMES}
+        self.function_scores = {name: [] for name in names}  # report order; more are added as seen
         self.max_score = None
 
     def add(self, record):
@@ -115,8 +134,7 @@ def write_summary(tallies, path):
         where = ", ".join(places[:5]) + (f" and {len(places) - 5} more functions" if len(places) > 5 else "")
         lines.append(f"| {markdown_code(mistake)} | {count} | {where} |")
     lines += ["", "## Functions", "", "| function | mean share of points | full marks |", "|---|---|---|"]
-    for name in contract.NAMES:
-        values = tallies.function_scores.get(name) or []
+    for name, values in tallies.function_scores.items():
         if values:
             full = sum(1 for v in values if v >= 1 - 1e-9)
             lines.append(f"| `{name}` | {statistics.mean(values):.0%} | {full} of {len(values)} |")

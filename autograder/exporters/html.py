@@ -26,7 +26,9 @@ def render(record):
         for f in results["functions"]:
             passed = f["max_score"] > 0 and f["score"] >= f["max_score"] - 1e-9
             functions.append({**f, "passed": passed})
-    return _template().render(title=title, key=record["key"], results=results, functions=functions, error=record.get("error"))
+    return _template().render(
+        title=title, key=record["key"], results=results, functions=functions, error=record.get("error"), homework=record.get("homework")
+    )  # fmt: skip
 
 
 def write_page(record, path):

@@ -1,17 +1,24 @@
-"""``autograder export gradescope``: an autograder.zip for Gradescope.
+"""``autograder export gradescope --assignment NAME``: an autograder.zip for Gradescope, and
+``autograder export wheel --assignment NAME``: the student package.
 
-The zip holds a wheel of this package, the course's reference and grading config, and the
-two scripts Gradescope runs:
+The zip holds one homework: a wheel of this package (the engine alone), the homework's folder
+(``solutions/NAME/``: reference, spec, known mistakes, grading config) and the two scripts
+Gradescope runs:
 
     setup.sh         once, when Gradescope builds the image: a venv with the wheel installed;
-                     the reference and config made readable by root only
-    run_autograder   for each submission: grade /autograder/submission/backprop.py (or .ipynb)
+                     the homework folder made readable by root only
+    run_autograder   for each submission: grade /autograder/submission/NAME.py (or .ipynb)
                      and write /autograder/results/results.json
 
 Both scripts take the root from $AUTOGRADER_ROOT (default /autograder), so a test can lay out
 a container in a temporary folder. results.json is written by the grader after its worker
 has exited, and the results folder is hidden from the worker, so a submission cannot write
 its own score.
+
+Wheels are built from a copy of the project in a temporary folder, never from the project
+tree itself. The student wheel adds ``autograder/homeworks/NAME/{spec,mistakes}.py`` to that
+copy (what the public checks need without a course, see ``spec.load_installed``); the
+reference never goes in.
 """
 
 import shutil
@@ -23,6 +30,8 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..errors import UserError
+from ..release import homework_of
+from .cells import copy_homework_folder
 
 SETUP = r"""#!/usr/bin/env bash
 # Gradescope runs this once while building the autograder image.
@@ -39,11 +48,11 @@ fi
 # -I everywhere: no working folder on sys.path, no PYTHON* variables, no user site-packages
 "$ROOT/venv/bin/python" -I -m pip install --quiet --upgrade pip
 "$ROOT/venv/bin/python" -I -m pip install --quiet "$ROOT"/source/*.whl
-# The reference and the grading config stay readable by root (the grader) only.
+# The homework (reference, spec, grading config) stays readable by root (the grader) only.
 chmod -R go-rwx "$ROOT/source"
 # Computed once here, reused by every submission: the reference's values, the finite
 # differences and matplotlib's font cache.
-"$ROOT/venv/bin/python" -I -m autograder prepare --course "$ROOT/source"
+"$ROOT/venv/bin/python" -I -m autograder prepare --course "$ROOT/source" --assignment "@NAME@"
 """
 
 RUN = r"""#!/usr/bin/env bash
@@ -66,41 +75,123 @@ class ExportError(UserError, RuntimeError):
     pass
 
 
-def build_wheel(project_root, out_dir):
-    """A wheel of this package built from the project source."""
-    project_root = Path(project_root)
-    if not (project_root / "pyproject.toml").exists():
-        raise ExportError(f"{project_root} has no pyproject.toml: export needs the project's source tree")
+STUDENT_FILES = ("spec.py", "mistakes.py")  # of the homework folder: never the reference
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "homeworks")  # no homework left by anyone
+
+
+def build_wheel(project_root, out_dir, homework_files=None):
+    """A wheel of this package built from a copy of its source in a temporary folder; with
+    ``homework_files`` (a course's HomeworkFiles), the student wheel: the copy also holds
+    ``autograder/homeworks/<name>/`` with the homework's spec.py and mistakes.py.
+
+    ``project_root``: a source tree (pyproject.toml and autograder/); None: the running
+    engine's own (its project when it runs from one, else the installed package with a
+    pyproject.toml written from its metadata), so a course anywhere can export."""
     with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        _engine_tree(tree, project_root)
+        if homework_files is not None:
+            _add_homework(tree / "autograder" / "homeworks", homework_files)
+        built = Path(tmp) / "wheel"
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", tmp, str(project_root)],
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(built), str(tree)],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:
             raise ExportError(f"building the wheel failed:\n{result.stderr[-2000:]}")
-        wheels = list(Path(tmp).glob("*.whl"))
+        wheels = list(built.glob("*.whl"))
         if len(wheels) != 1:
             raise ExportError(f"expected one wheel, found {[w.name for w in wheels]}")
         target = Path(out_dir) / wheels[0].name
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(wheels[0], target)
         return target
 
 
-def export(course, out_dir, project_root=None):
-    """Write ``out_dir/autograder.zip``; returns its path."""
+def _engine_tree(tree, project_root):
+    package = Path(__file__).resolve().parent.parent
+    root = Path(project_root) if project_root is not None else package.parent
+    if (root / "pyproject.toml").is_file() and (root / "autograder").is_dir():
+        shutil.copyfile(root / "pyproject.toml", tree / "pyproject.toml")
+        if (root / "README.md").is_file():
+            shutil.copyfile(root / "README.md", tree / "README.md")
+        source = root / "autograder"
+    elif project_root is not None:
+        raise ExportError(f"{root} is not this package's source tree (no pyproject.toml and autograder/)")
+    else:
+        (tree / "pyproject.toml").write_text(_installed_pyproject())
+        source = package
+    shutil.copytree(source, tree / "autograder", ignore=_IGNORE)
+
+
+def _installed_pyproject():
+    """A pyproject.toml that rebuilds the installed package: its name, version, Python and
+    dependencies (test extras left out) from its metadata."""
+    import json
+    from importlib import metadata
+
+    names = metadata.packages_distributions().get("autograder") or sorted(
+        {d.metadata["Name"] for d in metadata.distributions() if any(f.as_posix() == "autograder/__init__.py" for f in d.files or ())}
+    )  # Python 3.10 reads only top_level.txt, which hatchling does not write
+    if len(set(names)) != 1:
+        raise ExportError("cannot tell which installed distribution holds this package: export from its source tree")
+    dist = metadata.distribution(names[0])
+    requires = [r for r in dist.requires or [] if "extra ==" not in r]
+    return "\n".join(
+        [
+            "[build-system]",
+            'requires = ["hatchling>=1.20"]',
+            'build-backend = "hatchling.build"',
+            "[project]",
+            f"name = {json.dumps(dist.metadata['Name'])}",
+            f"version = {json.dumps(dist.version)}",
+            f"requires-python = {json.dumps(dist.metadata.get('Requires-Python') or '>=3.10')}",
+            f"dependencies = {json.dumps(requires)}",
+            "[project.scripts]",
+            'autograder = "autograder.cli:main"',
+            "[tool.hatch.build.targets.wheel]",
+            'packages = ["autograder"]',
+            "",
+        ]
+    )
+
+
+def _add_homework(homeworks, files):
+    package = homeworks / files.name
+    package.mkdir(parents=True)
+    (homeworks / "__init__.py").write_text('"""Homeworks packaged with this wheel (spec and known mistakes only)."""\n')
+    (package / "__init__.py").write_text("")
+    for name in STUDENT_FILES:
+        if (files.folder / name).is_file():
+            shutil.copyfile(files.folder / name, package / name)
+
+
+def build_student_wheel(course, homework, out_dir, project_root=None):
+    """``autograder export wheel``: the package students install for ``homework`` (the engine
+    with the homework's public checks, no reference); returns the wheel's path."""
+    files, _ = homework_of(course, homework)
+    return build_wheel(project_root, out_dir, files)
+
+
+def export(course, homework, out_dir, project_root=None):
+    """Write ``out_dir/autograder.zip`` for ``homework``; returns its path."""
+    files, spec = homework_of(course, homework)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    project_root = Path(project_root) if project_root else course.root
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(project_root, tmp)
         zip_path = out_dir / "autograder.zip"
         partial = out_dir / ".autograder.zip.partial"
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            _add(archive, "setup.sh", SETUP)
+            _add(archive, "setup.sh", SETUP.replace("@NAME@", spec.name))
             _add(archive, "run_autograder", RUN)
             archive.write(wheel, wheel.name)
-            archive.write(course.solution, "solutions/backprop.py")
-            archive.write(course.grading_config, "solutions/grading.toml")
+            folder = Path(tmp) / "solutions" / spec.name
+            copy_homework_folder(files, folder)
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(Path(tmp)).as_posix())
         partial.replace(zip_path)
     return zip_path
 
@@ -115,30 +206,31 @@ def _add(archive, name, text):
 def run(root, isolation="auto", require_isolation=None):
     """Grade the submission in root/submission and write root/results/results.json.
 
-    The isolation is the strongest the container allows (sandbox.LADDER; without
-    CAP_SYS_ADMIN that is "uid": setup.sh made the course readable by root only), named in
-    results.json's ``extra_data``. ``require_isolation`` (else grading.toml's [sandbox]
-    require_isolation) refuses a weaker one: results.json then says why, with score 0."""
+    root/source is a course holding one homework (the zip's ``solutions/<name>/``). The
+    isolation is the strongest the container allows (sandbox.LADDER; without CAP_SYS_ADMIN
+    that is "uid": setup.sh made the course readable by root only), named in results.json's
+    ``extra_data``. ``require_isolation`` (else grading.toml's [sandbox] require_isolation)
+    refuses a weaker one: results.json then says why, with score 0."""
     import json
 
-    from ..config import load_config
     from ..course import Course
     from ..exporters.gradescope import to_gradescope
-    from ..grader import grade_file
-    from ..reference import load_reference
+    from ..factory import make_grader
     from ..submission import pick_file
 
     root = Path(root)
     course = Course(root / "source")
+    files = course.pick(None)
     results_path = root / "results" / "results.json"
-    path, problem = pick_file(root / "submission")
+    path, problem = pick_file(root / "submission", files.name)
     if path is None:
         data = {"score": 0.0, "execution_time": 0, "output": f"Nothing was graded: {problem}.", "tests": []}
     else:
-        config = load_config(course.grading_config).with_limits(require_isolation=require_isolation)
         hide = [root / "source", root / "results", root / "submission"]
-        results = grade_file(path, config, lambda: load_reference(course), hide=hide, isolation=isolation)
-        data = to_gradescope(results, config.visibility)
+        limits = {"require_isolation": require_isolation} if require_isolation is not None else None
+        grader = make_grader(course, files.name, limits=limits, isolation=isolation, hide=hide)
+        results = grader.grade_one(path)
+        data = to_gradescope(results, grader.config.visibility)
         data["extra_data"] = {"isolation": results.sandbox.get("isolation")}
     # Written here, by the grader, once the worker has exited.
     write_text_atomic(results_path, json.dumps(data, indent=2) + "\n")
@@ -157,11 +249,13 @@ def run_guarded(root, **options):
         from ..course import Course
         from ..exporters.gradescope import to_gradescope
         from ..guard import describe, failed_results, render_safely
+        from ..spec import load_homework
 
         root = Path(root)
         message = str(err) if isinstance(err, UserError) else describe(err)
         try:
-            config = load_config(Course(root / "source").grading_config)
+            files = Course(root / "source").pick(None)
+            config = load_config(files.grading_config, load_homework(files.folder))
         except Exception:  # noqa: BLE001 - the config may be what failed
             config = None
         results = failed_results(root / "submission", message, config)

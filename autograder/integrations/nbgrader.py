@@ -1,10 +1,12 @@
-"""``autograder export nbgrader``: an nbgrader course folder built from solutions/.
+"""``autograder export nbgrader --assignment NAME``: an nbgrader course folder built from
+solutions/NAME/.
 
     OUT/nbgrader_config.py
-    OUT/source/backprop/backprop.ipynb   solution cells, and a locked, autograded test cell
-                                         after each contract function
-    OUT/source/backprop/data/            the MNIST files (released with the notebook)
-    OUT/autograder_course/               the reference and grading config (never released)
+    OUT/source/NAME/NAME.ipynb   solution cells, and a locked, autograded test cell
+                                 after each graded function
+    OUT/source/NAME/data/        the MNIST files (released with the notebook)
+    OUT/autograder_course/       the homework's folder: reference, spec, known mistakes and
+                                 grading config (never released)
 
 Each test cell calls this engine's checks: the public checks in a student's notebook, the
 hidden tests when nbgrader grades (nbgrader_config.py names the course folder in
@@ -33,9 +35,10 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from ..config import load_config
+from ..release import homework_of
 from .cells import copy_material, guard_with, python_notebook, reference_cells
 
-CONFIG = '''"""nbgrader settings for the backprop homework (written by `autograder export nbgrader`)."""
+CONFIG = '''"""nbgrader settings for the {name} homework (written by `autograder export nbgrader`)."""
 import os
 import sys
 from pathlib import Path
@@ -43,7 +46,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.root = str(HERE)
-c.CourseDirectory.course_id = "backprop"
+c.CourseDirectory.course_id = "{name}"
 c.Execute.timeout = 120
 # The test cells run the hidden tests when this is set: the reference and the grading config.
 os.environ.setdefault("AUTOGRADER_COURSE", str(HERE / "autograder_course"))
@@ -55,7 +58,7 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 TEST = """import os
 from autograder.inkernel import check_function
 # The public checks in your notebook; the hidden tests when nbgrader grades.
-check_function("{name}", globals(), points={points:g}, course=os.environ.get("AUTOGRADER_COURSE"))"""
+check_function("{name}", globals(), points={points:g}, course=os.environ.get("AUTOGRADER_COURSE"), homework="{homework}")"""
 
 NOT_GRADING = '"NBGRADER_EXECUTION" not in os.environ'
 
@@ -66,10 +69,11 @@ def _metadata(grade_id, **fields):
     return {"nbgrader": meta}
 
 
-def source_notebook(course):
-    config = load_config(course.grading_config)
+def source_notebook(course, homework):
+    files, spec = homework_of(course, homework)
+    config = load_config(files.grading_config, spec)
     cells = [new_code_cell("import os", metadata=_metadata("imports_os", locked=True))]
-    for number, cell in enumerate(reference_cells(course)):
+    for number, cell in enumerate(reference_cells(files, spec)):
         if cell.kind == "markdown":
             cells.append(new_markdown_cell(cell.source, metadata=_metadata(f"text_{number}", locked=True)))
         elif cell.function is None:
@@ -80,16 +84,18 @@ def source_notebook(course):
             points = config.points[name]
             cells.append(new_code_cell(cell.source, metadata=_metadata(f"{name}_solution", solution=True)))
             cells.append(
-                new_code_cell(TEST.format(name=name, points=points), metadata=_metadata(f"{name}_test", grade=True, locked=True, points=points))
+                new_code_cell(TEST.format(name=name, points=points, homework=spec.name), metadata=_metadata(f"{name}_test", grade=True, locked=True, points=points))
             )
     return python_notebook(cells)
 
 
-def export(course, out_dir):
+def export(course, homework, out_dir):
+    """Write the nbgrader course folder ``out_dir`` for ``homework``; returns ``out_dir``."""
+    files, spec = homework_of(course, homework)
     out_dir = Path(out_dir)
-    source = out_dir / "source" / "backprop"
+    source = out_dir / "source" / spec.name
     source.mkdir(parents=True, exist_ok=True)
-    (out_dir / "nbgrader_config.py").write_text(CONFIG)
-    nbformat.write(source_notebook(course), source / "backprop.ipynb")
-    copy_material(course, source / "data", out_dir / "autograder_course")
+    (out_dir / "nbgrader_config.py").write_text(CONFIG.replace("{name}", spec.name))
+    nbformat.write(source_notebook(course, files), source / f"{spec.name}.ipynb")
+    copy_material(course, files, source / "data", out_dir / "autograder_course")
     return out_dir
