@@ -115,7 +115,8 @@ def sigmoid(Z):
 
 def base(reference):
     """The reference without its solution markers and with another correct sigmoid."""
-    lines = [line for line in reference.splitlines(keepends=True) if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")]
+    markers = ("# BEGIN SOLUTION", "# END SOLUTION", "# <!-- BEGIN SOLUTION -->", "# <!-- END SOLUTION -->")  # code and markdown
+    lines = [line for line in reference.splitlines(keepends=True) if line.strip() not in markers]
     return replace("".join(lines), sigmoid=STABLE_SIGMOID)
 
 
