@@ -20,7 +20,12 @@ then swaps, then impls, and within a kind the mistakes are tried in the order li
 A function with tests at the ``mutation`` stage decides that stage itself: the generic
 ``input_mutation`` is not given to it. ``public=False``: tried in hidden grading only.
 
-``explain`` and ``fix`` are text or functions ``(case, found) -> text``. A test that raises
+``explain``, ``fix`` and ``hint`` are text or functions ``(case, found) -> text``. ``hint`` is
+the public wording of ``fix``: what is wrong and which rule to revisit, not the formula. It is
+said when ``found.wording`` is "hint" (always in the public checks; in hidden grading when
+grading.toml's ``[feedback] hidden = "hint"``), in place of ``fix`` and of a fix a test
+returns; a mistake without one says its ``fix``. An ``explain`` that states a formula reads
+``found.wording`` to word itself. A test that raises
 leaves the whole case undiagnosed (the grader names nothing rather than something wrong); a
 swap or impl that cannot be built is simply not tried.
 """
@@ -51,6 +56,7 @@ class Found:
     want: tuple | None = None  # shape stage: the shape the template asks for
     tight: float = MATCH  # how closely values must match (MATCH or MATCH_FD)
     mode: str = "hidden"
+    wording: str = "fix"  # "fix" (the formula may be said) or "hint" (public wording, see hint)
 
 
 def close(got, candidate, expected, tight, distinct=DISTINCT):
@@ -74,13 +80,16 @@ def _text(text, case, found):
 
 
 def _named(mistake, case, found, said=True):
-    """(id, explanation, fix) of a mistake that matched; ``said`` is what its test returned."""
+    """(id, explanation, fix) of a mistake that matched; ``said`` is what its test returned.
+    With ``found.wording == "hint"`` the fix is the mistake's ``hint`` where it has one."""
     if isinstance(said, tuple):
         explanation, fix = said
     elif isinstance(said, str):
         explanation, fix = said, _text(mistake.fix, case, found)
     else:
         explanation, fix = _text(mistake.explain, case, found), _text(mistake.fix, case, found)
+    if found.wording == "hint" and mistake.hint is not None:
+        fix = _text(mistake.hint, case, found)
     return mistake.id, explanation, fix
 
 

@@ -75,9 +75,15 @@ class Mistake:
     public: bool = True  # tried by the public checks too
 
 
-Hints = namedtuple("Hints", "shape fixes", defaults=(None, types.MappingProxyType({})))
+Hints = namedtuple(
+    "Hints", "shape fixes hint_shape hint_fixes", defaults=(None, types.MappingProxyType({}), None, types.MappingProxyType({}))
+)
 Hints.__doc__ = """A function's wording for generic diagnoses: ``shape`` is appended to the
-transposed / operand fixes; ``fixes`` maps a generic mistake id to this function's fix line."""
+transposed / operand fixes; ``fixes`` maps a generic mistake id to this function's fix line.
+``hint_shape`` and ``hint_fixes``: the public wording of the same (what is wrong and which
+rule to revisit, without the formula), used by the public checks (and by hidden grading
+with ``[feedback] hidden = "hint"``); where one is missing, ``shape`` / ``fixes`` of the
+same level is used (as ``Mistake.hint`` None means ``fix``): ``Homework.hints`` merges them."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,13 @@ class Homework:
     def hints(self, name):
         """The function's Hints over the homework-wide ones ("*")."""
         common, own = self.hint_table.get("*", Hints()), self.hint_table.get(name, Hints())
-        return Hints(shape=own.shape if own.shape is not None else common.shape, fixes={**common.fixes, **own.fixes})
+        return Hints(
+            shape=own.shape if own.shape is not None else common.shape, fixes={**common.fixes, **own.fixes},
+            # the public wording, falling back to the same level's fix wording: the function's
+            # own line (hint, else fix) wins over the homework-wide one
+            hint_shape=next((t for t in (own.hint_shape, own.shape, common.hint_shape, common.shape) if t is not None), None),
+            hint_fixes={**common.fixes, **common.hint_fixes, **own.fixes, **own.hint_fixes},
+        )
 
     @property
     def message_pattern(self):

@@ -52,6 +52,9 @@ class Mapping:
 @dataclass(frozen=True)
 class FloatList:
     length: int
+    items: str = "values"  # what the entries are, plural: "costs"
+    each: str = ""  # what one entry stands for: "one per iteration"
+    label: str = ""  # the leaf's label in messages; default "<length> <items>"
 
 
 TEMPLATES = (Arr, Scalar, Seq, Mapping, FloatList)
@@ -190,10 +193,12 @@ def flatten(template, value, path=""):
             raise Mismatch(f"{_at(path)}an array of shape {value.shape} came back where a list of {template.length} floats is needed")
         items = list(value)
         if len(items) != template.length:
-            raise Mismatch(f"{_at(path)}a list of {len(items)} costs came back; expected {template.length} (one per iteration)")
+            each = f" ({template.each})" if template.each else ""
+            raise Mismatch(f"{_at(path)}a list of {len(items)} {template.items} came back; expected {template.length}{each}")
         if not all(is_float_scalar(v) for v in items):
-            raise Mismatch(f"{_at(path)}the costs are not all floats")
-        return [(path, Arr((template.length,), "one cost per iteration"), np.array([scalar_value(v) for v in items]))]
+            raise Mismatch(f"{_at(path)}the {template.items} are not all floats")
+        label = template.label or f"{template.length} {template.items}"
+        return [(path, Arr((template.length,), label), np.array([scalar_value(v) for v in items]))]
     raise TypeError(f"unknown template {template!r}")
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.course import Course
 from tools.classgen import plan_class, write_class
 from tools.mutants import HOMEWORK, MUTANTS, REFERENCE_PATH, STUB_PATH, apply
 
@@ -22,6 +23,26 @@ BROKEN = ("dJ_dW1-star-for-matmul", "dJ_db2-not-summed", "softmax-whole-array")
 
 def autograder(*args):
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def shown(path):
+    """The path as the user typed it: relative to the project when it lies inside."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def grade_other_homeworks(out):
+    """Every other homework of the course: its reference and its release stubs."""
+    course = Course(ROOT)
+    for name in course.homeworks():
+        if name == HOMEWORK:
+            continue
+        files = course.homework(name)
+        print(f"\n== The {name} homework: reference and release stubs ==")
+        for label, path in (("reference", files.reference), ("stubs", files.release_dir / f"{name}.py")):
+            results_file = out / f"{name}-{label}.results.json"
+            autograder("grade", str(path), "--assignment", name, "--format", "gradescope", "--output", str(results_file))
+            data = json.loads(results_file.read_text())
+            print(f"{label + '.py':14s} {data['score']:6.2f} / 100   ({shown(results_file)})")
 
 
 def main():
@@ -42,12 +63,14 @@ def main():
         results_file = out / f"{name}.results.json"
         autograder("grade", str(submissions / f"{name}.py"), "--assignment", HOMEWORK, "--format", "gradescope", "--output", str(results_file))
         data = json.loads(results_file.read_text())
-        print(f"{name + '.py':14s} {data['score']:6.2f} / 100   ({results_file.relative_to(ROOT)})")
+        print(f"{name + '.py':14s} {data['score']:6.2f} / 100   ({shown(results_file)})")
 
     print("\n== The report a student gets for broken.py (autograder grade --format text) ==")
     print(autograder("grade", str(submissions / "broken.py"), "--assignment", HOMEWORK, "--format", "text"))
 
-    print(f"== Batch-grading a generated class of {args.class_size} (a Gradescope export folder) ==")
+    grade_other_homeworks(out)
+
+    print(f"\n== Batch-grading a generated class of {args.class_size} (a Gradescope export folder) ==")
     specs = plan_class(args.class_size, seed=2026)
     class_dir = out / "class"
     shutil.rmtree(class_dir, ignore_errors=True)
@@ -55,7 +78,7 @@ def main():
     subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(class_dir), "--assignment", HOMEWORK, "--output", str(out / "class-results")], cwd=ROOT, check=True)
     print(f"\nEverything the demo wrote is in {out}/:")
     for item in ("cost_784-196-1.png", "submissions/", "class/", "class-results/grades.csv", "class-results/summary.md", "class-results/mistakes.png", "class-results/feedback/"):
-        print(f"  {out.relative_to(ROOT) / item}")
+        print(f"  {shown(out) / item}")
 
 
 if __name__ == "__main__":

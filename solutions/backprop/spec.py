@@ -619,7 +619,7 @@ def fit_cases(ctx):
 
 
 def fit_result(case):
-    return Seq((param_template(case.given.sizes), FloatList(case.args[4])), ("params", "costs"))
+    return Seq((param_template(case.given.sizes), FloatList(case.args[4], "costs", "one per iteration", "one cost per iteration")), ("params", "costs"))
 
 
 def predict_cases(ctx):

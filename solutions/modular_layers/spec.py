@@ -727,7 +727,7 @@ def train_sgd_cases(ctx):
 train_sgd = Function(
     "train_sgd", ("X", "y", "layer_sizes", "learning_rate", "epochs", "batch_size", "seed"), part=4, pipeline=True,
     defaults={"learning_rate": 0.5, "epochs": 20, "batch_size": 32, "seed": 0}, matmul=True,
-    result=lambda case: Seq((param_template(case.given.sizes), FloatList(case.given.epochs * case.given.steps)), ("params", "losses")),
+    result=lambda case: Seq((param_template(case.given.sizes), FloatList(case.given.epochs * case.given.steps, "losses", "one per SGD step", "one batch loss per step")), ("params", "losses")),
     properties=(FIRST_LOSS, RECIPE, LOSS_DOWN), cases=train_sgd_cases,
 )  # fmt: skip
 
