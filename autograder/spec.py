@@ -12,7 +12,6 @@ module's records: it names no homework itself.
 
 import hashlib
 import importlib
-import importlib.util
 import re
 import sys
 import types
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import UserError
+from .reference import load_module
 from .structure import TEMPLATES, Arr, FloatList, Mapping, Scalar, Seq, resolve
 
 STAGES = ("exception", "shape", "non_finite", "mutation", "structure", "value")
@@ -207,8 +207,8 @@ def load_homework(folder):
     module.__package__ = package
     module.__file__ = None
     sys.modules[package] = module
-    spec_module = _import(f"{package}.spec", spec_file)
-    mistakes_module = _import(f"{package}.mistakes", mistakes_file) if mistakes_file.is_file() else None
+    spec_module = load_module(spec_file, f"{package}.spec")
+    mistakes_module = load_module(mistakes_file, f"{package}.mistakes") if mistakes_file.is_file() else None
     homework = _assemble(spec_module, mistakes_module, sources, folder, expected_name=folder.name)
     _loaded[key] = homework
     return homework
@@ -240,18 +240,6 @@ def installed_homeworks():
 
 
 _loaded = {}
-
-
-def _import(name, path):
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module
-    try:
-        module_spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
 
 
 def _assemble(spec_module, mistakes_module, sources, folder, expected_name):
