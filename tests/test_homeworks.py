@@ -14,6 +14,7 @@ Elsewhere, for every homework too: release drift (tests/test_release.py), the ex
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
@@ -294,3 +295,18 @@ def test_does_grade_all_grade_a_folder_of_each_homework(tmp_path, name):
     with open(out / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3
+
+
+def test_does_the_second_homeworks_notebook_state_its_contract_as_the_spec_has_it():
+    """modular_layers writes its contract in its first markdown cell: a table with one row per
+    graded function, `name(arguments)` in the spec's order, with the spec's defaults."""
+    homework = load_homework(ROOT / "solutions" / "modular_layers")
+    text = reference_path("modular_layers").read_text()
+    first_cell = text.split("# %% [markdown]", 2)[1].split("\n# %%", 1)[0]
+    rows = re.findall(r"^# \| \d+ \| `(\w+)\(([^)]*)\)`", first_cell, flags=re.M)
+    assert [name for name, _ in rows] == list(homework.names)
+    for name, arguments in rows:
+        function = homework.function(name)
+        stated = [a.strip() for a in arguments.split(",") if a.strip()]
+        expected = [f"{p}={function.defaults[p]!r}" if p in function.defaults else p for p in function.params]
+        assert stated == expected, name
