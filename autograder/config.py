@@ -26,6 +26,10 @@ DEFAULT_WEIGHTS = {
     "inputs_unchanged": 0.10, "value": 0.30, "finite_differences": 0.15, "properties": 0.10,
 }  # fmt: skip
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's words
+# [feedback] hidden: the wording of the hidden tests' fix lines, "fix" (may state the formula)
+# or "hint" (what is wrong and which rule to revisit, as the public checks always say);
+# diagnosis.WORDINGS, written out here so reading a config imports no numpy (test_hints checks)
+FEEDBACK = ("fix", "hint")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class GradingConfig:
     limits: Limits = Limits()
     functions: tuple = ()  # graded, in contract order (every key of ``points`` unless only())
     visibility: Visibility = Visibility()
+    feedback: str = "fix"  # the hidden tests' wording (FEEDBACK); the public checks always give hints
 
     def __post_init__(self):
         if not self.functions:  # every function with points, in the points' (contract) order
@@ -144,10 +149,24 @@ def load_config(path, homework):
 
     tolerance = float(data.get("tolerance", {}).get("relative_error", 1e-6))
     visibility = _visibility(path, data.get("visibility", {}), names)
+    feedback = _feedback(path, data.get("feedback", {}))
     return GradingConfig(
         mode="hidden", seeds=seeds, points=points, weights=weights, tolerance=tolerance, limits=limits,
-        functions=names, visibility=visibility,
+        functions=names, visibility=visibility, feedback=feedback,
     )  # fmt: skip
+
+
+def _feedback(path, table):
+    """The [feedback] table: ``hidden = "fix" | "hint"``, how the hidden tests word their fixes."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: feedback must be a table ([feedback])")
+    bad = [k for k in table if k != "hidden"]
+    if bad:
+        raise ConfigError(f"{path} [feedback]: unknown settings {bad}; known: ['hidden']")
+    value = table.get("hidden", "fix")
+    if value not in FEEDBACK:
+        raise ConfigError(f"{path} [feedback]: hidden = {value!r}; use one of {', '.join(map(repr, FEEDBACK))}")
+    return value
 
 
 SANDBOX_KEYS = ("require_isolation", "uid_first", "uid_count")

@@ -20,6 +20,13 @@ summed. Their fix lines are neutral; a homework words them for its own functions
 ``Hints`` (``FIX_KEYS`` lists the lines it can replace, ``Hints.shape`` is appended to the
 fixes of a transpose or a matrix product whose shapes disagree).
 
+Two wordings of every fix: "fix" may state the formula (hidden grading, by default), "hint"
+says what is wrong (shape, scale, sign, axis) and which rule to revisit, not the formula. The
+public checks always use "hint"; hidden grading uses grading.toml's ``[feedback] hidden``
+(``wording=``). A homework gives the hint of a known mistake in ``Mistake.hint`` and of its
+generic lines in ``Hints.hint_shape`` / ``Hints.hint_fixes``; the engine's own bias lines
+have both wordings here (``_BIAS``).
+
 This module names no homework: what it knows of one comes from the ``Homework`` passed in.
 """
 
@@ -44,6 +51,17 @@ FIX_KEYS = {
 }
 
 
+WORDINGS = ("fix", "hint")  # grading.toml's [feedback] hidden; the public checks use "hint"
+
+# The fix lines of the generic bias-gradient diagnoses, (fix, hint) by mistake id.
+_BIAS = {
+    "bias_keepdims": ("sum with keepdims: np.sum(dZ, axis=0, keepdims=True)",
+                      "keep the bias gradient's row shape (1, n): the reduction needs keepdims=True"),
+    "bias_not_summed": ("sum over the rows: np.sum(dZ, axis=0, keepdims=True)",
+                        "one bias entry is added to every example, so its gradient collects all N examples' contributions: revisit the chain rule for a parameter shared by the rows; the result has shape (1, n)"),
+}  # fmt: skip
+
+
 @dataclass
 class Diagnosis:
     mistake: str
@@ -54,15 +72,18 @@ class Diagnosis:
 class _Known:
     """What the homework says about one function: its record, known mistakes and wording."""
 
-    def __init__(self, homework, name):
+    def __init__(self, homework, name, wording="fix"):
+        self.wording = wording
         function = None
         if homework is not None and name in homework.names:
             function = homework.function(name)
         self.function = function
         self.mistakes = homework.mistakes(name) if function is not None else ()
         hints = homework.hints(name) if function is not None else None
-        self.shape = (hints.shape if hints is not None else None) or ""
-        self.fixes = dict(hints.fixes) if hints is not None and hints.fixes else {}
+        public = wording == "hint"
+        self.shape = ((hints.hint_shape if public else hints.shape) if hints is not None else None) or ""
+        fixes = (hints.hint_fixes if public else hints.fixes) if hints is not None else None
+        self.fixes = dict(fixes) if fixes else {}
         self.params = tuple(function.params) if function is not None else ()
         self.loss = bool(function is not None and function.loss)
         self.matmul = bool(function is not None and function.matmul)
@@ -75,6 +96,10 @@ class _Known:
 
     def fix(self, key, default):
         return self.fixes.get(key) or default
+
+    def bias(self, mistake):
+        fix, hint = _BIAS[mistake]
+        return hint if self.wording == "hint" else fix
 
 
 def _expected_leaves(case, mode):
@@ -95,14 +120,17 @@ def _raw(leaves):
     return {p: v for p, _, v in leaves or ()}
 
 
-def diagnose(case, outcome, verdicts, leaves, mode, reference=None, homework=None):
+def diagnose(case, outcome, verdicts, leaves, mode, reference=None, homework=None, wording="fix"):
     """A Diagnosis for the first failure of this case, or None when nothing matches.
     ``homework``: the Homework the case is of (its known mistakes and wording); None: generic
-    diagnoses only. ``reference``: the reference module (hidden grading), for swap mistakes."""
+    diagnoses only. ``reference``: the reference module (hidden grading), for swap mistakes.
+    ``wording``: "fix" or "hint" (see WORDINGS), in hidden grading; public checks: "hint"."""
     failed = [v for v in verdicts if v.status == "fail"]
     if not failed:
         return None
-    spec = _Known(homework, case.function)
+    if wording not in WORDINGS:
+        raise ValueError(f"wording must be one of {', '.join(WORDINGS)}, not {wording!r}")
+    spec = _Known(homework, case.function, "hint" if mode == "public" else wording)
     first = failed[0]
     if first.check == "returns":
         return _from_exception(case, outcome, spec, mode)
@@ -116,12 +144,12 @@ def diagnose(case, outcome, verdicts, leaves, mode, reference=None, homework=Non
     if first.check == "dtype":
         return None  # already tagged wrong_dtype with its fix
     if first.check == "finite":
-        return _diagnosis(known.by_test(spec.mistakes, "non_finite", case, Found(outcome, _raw(leaves), mode=mode)))
+        return _diagnosis(known.by_test(spec.mistakes, "non_finite", case, Found(outcome, _raw(leaves), mode=mode, wording=spec.wording)))
     expected, tight = _expected_leaves(case, mode)
     if first.check == "inputs_unchanged":
         if not known.has_stage(spec.mistakes, "mutation", mode):
             return Diagnosis(*_INPUT_MUTATION)
-        found = _diagnosis(known.by_test(spec.mistakes, "mutation", case, Found(outcome, _raw(leaves), expected, tight=tight, mode=mode)))
+        found = _diagnosis(known.by_test(spec.mistakes, "mutation", case, Found(outcome, _raw(leaves), expected, tight=tight, mode=mode, wording=spec.wording)))
         if found:
             return found
         later = [v for v in failed[1:] if v.check in ("value", "finite_differences", "properties")]
@@ -130,7 +158,7 @@ def diagnose(case, outcome, verdicts, leaves, mode, reference=None, homework=Non
     # Mistakes recognised from the value's own structure (a normalisation over the wrong axis,
     # a diagonal-only Jacobian, weights at the wrong scale) come before generic rescalings.
     values = {p: np.asarray(v, dtype=np.float64) for p, _, v in leaves} if leaves else {}
-    found = _diagnosis(known.by_test(spec.mistakes, "structure", case, Found(outcome, values, expected, tight=tight, mode=mode)))
+    found = _diagnosis(known.by_test(spec.mistakes, "structure", case, Found(outcome, values, expected, tight=tight, mode=mode, wording=spec.wording)))
     if found:
         return found
     return _from_values(case, outcome, leaves, expected, tight, mode, reference, spec)
@@ -153,7 +181,7 @@ _INPUT_MUTATION = (
 def _from_exception(case, outcome, spec, mode):
     exc = outcome.exception or {}
     message = exc.get("message", "")
-    found = _diagnosis(known.by_test(spec.mistakes, "exception", case, Found(outcome, mode=mode)))
+    found = _diagnosis(known.by_test(spec.mistakes, "exception", case, Found(outcome, mode=mode, wording=spec.wording)))
     if found:
         return found
     where = exc.get("where") or {}
@@ -200,14 +228,14 @@ def _from_shape(case, outcome, leaves, expected, tight, mode, spec):
             return Diagnosis(
                 "bias_keepdims",
                 f"a bias gradient keeps its row shape (1, {want[1]}); summing dropped the axis",
-                "sum with keepdims: np.sum(dZ, axis=0, keepdims=True)",
+                spec.bias("bias_keepdims"),
             )
         if bias_key and len(want) == 2 and want[0] == 1 and N is not None and got in ((N, want[1]), (N, 1), (N,)) and N != 1:
             axis_note = "" if got == (N, want[1]) else " (it was summed over the wrong axis)"
             return Diagnosis(
                 "bias_not_summed",
                 f"the bias is added to every one of the N rows, so its gradient adds up the N rows of dZ{axis_note}",
-                "sum over the rows: np.sum(dZ, axis=0, keepdims=True)",
+                spec.bias("bias_not_summed"),
             )
         correct = (expected or {}).get(path)
         transposed_value = correct is None or _close(np.asarray(value, dtype=np.float64).T, correct, None, tight)
@@ -217,7 +245,7 @@ def _from_shape(case, outcome, leaves, expected, tight, mode, spec):
                 "the result is transposed (or one of the operands was)",
                 f"check which operand takes .T. {spec.shape}".strip(),
             )
-        found = Found(outcome, _raw(leaves), expected or {}, path=path, shape=got, want=want, tight=tight, mode=mode)
+        found = Found(outcome, _raw(leaves), expected or {}, path=path, shape=got, want=want, tight=tight, mode=mode, wording=spec.wording)
         named = _diagnosis(known.by_test(spec.mistakes, "shape", case, found))
         if named:
             return named
@@ -408,7 +436,7 @@ def _from_values(case, outcome, leaves, expected, tight, mode, reference, spec):
     if leaves is None:
         return None
     values = {p: np.asarray(v, dtype=np.float64) for p, _, v in leaves}
-    found = Found(outcome, values, expected, tight=tight, mode=mode)
+    found = Found(outcome, values, expected, tight=tight, mode=mode, wording=spec.wording)
     named = known.by_test(spec.mistakes, "value", case, found) or known.by_swap(spec.mistakes, case, reference, found)
     if named:
         return Diagnosis(*named)

@@ -390,7 +390,7 @@ def grade_cases(name, cases, info, call, config, reference=None, prefetch=None, 
         if failed:
             first = failed[0]
             try:
-                found = diagnose(case, outcome, verdicts, leaves, mode, reference, homework=homework)
+                found = diagnose(case, outcome, verdicts, leaves, mode, reference, homework=homework, wording=getattr(config, "feedback", "fix"))
             except Exception:  # noqa: BLE001 - a diagnosis that fails names nothing; the case has failed already
                 found = None
             mistake = found.mistake if found else first.mistake

@@ -23,11 +23,15 @@ Standard library only: the launcher cannot import the package, and nothing here 
 import ctypes
 import json
 import os
-import resource
 import select
 import signal
 import struct
 import sys
+
+try:  # the jail runs on Linux only; the import must not fail elsewhere (Windows has no resource)
+    import resource
+except ImportError:
+    resource = None
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000

@@ -19,6 +19,7 @@ MAX_TEXT = 2_000
 MAX_ITEMS = 50
 MAX_REPORT = 400_000
 MAX_FINDINGS = 12
+NOT_IMPLEMENTED = "not_implemented"  # the mistake id of a function still raising NotImplementedError
 
 # Terminal and layout controls: C0 (but tab and newline), DEL, C1, and the bidirectional
 # overrides, isolates and marks (text that displays in another order than it reads).
@@ -102,6 +103,11 @@ class FunctionResult:
     def passed(self):
         return self.max_score > 0 and self.score >= self.max_score - 1e-9 or (self.max_score == 0 and not self.findings)
 
+    @property
+    def not_written(self):
+        """The function is still the stub: every finding says it is not implemented."""
+        return bool(self.findings) and not self.passed and all(x.mistake == NOT_IMPLEMENTED for x in self.findings)
+
 
 @dataclass
 class Results:
@@ -146,6 +152,16 @@ class Results:
     @property
     def mistakes(self):
         return sorted({m for f in self.functions for m in f.mistakes})
+
+    @property
+    def passing(self):
+        """How many functions pass every check."""
+        return sum(1 for f in self.functions if f.passed)
+
+    @property
+    def not_written(self):
+        """Names of the functions still left as stubs (FunctionResult.not_written), in order."""
+        return [f.name for f in self.functions if f.not_written]
 
     def to_dict(self):
         return asdict(self)

@@ -254,5 +254,7 @@ def test_does_a_new_course_without_data_release(tmp_path):
     new_homework(tmp_path, "first_steps", seeds=[1, 2, 3])
     written = build_release(Course(tmp_path), "first_steps")
     release = tmp_path / "assignment" / "first_steps"
-    assert sorted(p.name for p in written) == ["README.md", "first_steps.ipynb", "first_steps.py"]
+    top = sorted(p.name for p in written if p.parent == release)
+    assert top == ["README.md", "first_steps.ipynb", "first_steps.py"]
+    assert (release / "checks" / "autograder" / "homeworks" / "first_steps" / "spec.py") in written  # the public checks
     assert not (release / "data").exists()

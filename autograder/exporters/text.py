@@ -1,4 +1,8 @@
-"""The terminal report: one line per function, then what to fix."""
+"""The terminal report: one line per function, then what to fix.
+
+Hidden grading shows points. The public checks give no points (their configuration counts one
+per function, which is not a grade), so their report counts the functions that pass; the
+functions still left as stubs are folded into one "not written yet" line."""
 
 import textwrap
 
@@ -22,10 +26,21 @@ def findings_lines(function, indent="", mistakes=False):
     return lines
 
 
+def _total(results):
+    """The headline: points in hidden grading; in the public checks, the functions that pass
+    (and points only when the configuration gives real ones, not one per function)."""
+    if results.mode == "hidden":
+        return f"{results.score:.2f} / {results.max_score:g}  (hidden tests, {results.execution_time:.1f} s)"
+    count = len(results.functions)
+    text = f"{results.passing} of {count} function{'s' if count != 1 else ''} pass the public checks"
+    if any(f.max_score != 1 for f in results.functions):
+        text += f", {results.score:.2f} / {results.max_score:g} points"
+    return f"{text}  ({results.execution_time:.1f} s)"
+
+
 def render(results, verbose=False):
     lines = []
-    kind = "hidden tests" if results.mode == "hidden" else "public checks"
-    lines.append(f"{results.submission}: {results.score:.2f} / {results.max_score:g}  ({kind}, {results.execution_time:.1f} s)")
+    lines.append(f"{results.submission}: {_total(results)}")
     if results.fatal:
         lines.append(_wrap(f"Could not grade: {results.fatal}", "  "))
     load = results.load or {}
@@ -46,7 +61,12 @@ def render(results, verbose=False):
             lines.append(_wrap(f"problem: {item}", "    "))
     lines.append("")
     width = max((len(f.name) for f in results.functions), default=10)
+    # two or more stubs: one line for all of them instead of one identical block each
+    folded = results.not_written if results.mode != "hidden" and not verbose else []
+    folded = folded if len(folded) > 1 else []
     for f in results.functions:
+        if f.name in folded:
+            continue
         mark = "ok  " if f.passed else "FAIL"
         tags = f"  [{', '.join(f.mistakes)}]" if f.mistakes and not f.passed else ""
         if results.mode == "hidden":
@@ -64,7 +84,9 @@ def render(results, verbose=False):
             lines.append(_wrap(f"warning (costs nothing): {warning}", "       "))
         if f.output and verbose:
             lines.append(_wrap(f"printed: {f.output[:300]}", "       "))
-    passed = sum(1 for f in results.functions if f.passed)
+    if folded:
+        lines.append(_wrap(f"not written yet: {', '.join(folded)} ({len(folded)} function{'s' if len(folded) != 1 else ''})", "  "))
+    passed = results.passing
     lines.append("")
     lines.append(f"{passed} of {len(results.functions)} functions pass every check.")
     # Results are bounded and made visible when built; this keeps a terminal safe whatever

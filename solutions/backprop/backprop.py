@@ -49,9 +49,11 @@
 # warning, cost no points (the report lists them); wrong values, shapes, types and changed
 # arguments do. Rules that concern one function are in its docstring.
 #
-# **Checking your work.** From a terminal, `autograder check backprop.py` (or
-# `autograder check backprop.ipynb`) runs the public checks and tells you, function by
-# function, what is wrong and how to fix it. The hidden tests run the same kinds of checks on
+# **Checking your work.** The "Check Part N" cells run the public checks on your functions as
+# this notebook holds them now (no need to save), on any system, with numpy alone: they come
+# with the homework in the `checks/` folder, which must stay next to this notebook (on Colab,
+# upload it too). They say, function by function, what is wrong and which rule to revisit,
+# and the points the public checks give. The hidden tests run the same kinds of checks on
 # other inputs and also compare your values with the reference solution.
 
 # %%
@@ -59,13 +61,19 @@ import numpy as np
 
 
 def run_public_checks(functions):
-    """Run `autograder check` on this file as last saved (not graded; see README.md)."""
+    """Run the public checks on these functions as they are now (not graded; see README.md)."""
+    import os
+    import sys
+
+    checks = os.path.join(os.path.dirname(os.path.abspath(globals().get("__file__", "backprop.ipynb"))), "checks")
+    if os.path.isdir(checks) and checks not in sys.path:
+        sys.path.insert(0, checks)  # the public checks shipped with the homework (numpy only)
     try:
         from autograder import check
     except ImportError:
-        print("The grader package is not installed; see README.md for `autograder check`.")
+        print("The checks/ folder of the homework is missing: put it next to this notebook.")
         return None
-    return check(globals().get("__file__", "backprop.ipynb"), functions)
+    return check(globals(), functions, homework="backprop")
 
 
 # %%
@@ -285,8 +293,8 @@ def d_softmax(Y_hat, Y):
 
 
 # %% [markdown]
-# **Check Part 1.** Save the notebook, then run the cell below: it runs the public checks
-# on the saved file and says, function by function, what is wrong and how to fix it.
+# **Check Part 1.** Run the cell below: it runs the public checks on your functions as
+# they are now (no need to save) and says, function by function, what is wrong.
 
 # %%
 if __name__ == "__main__":
@@ -470,8 +478,8 @@ def backprop(X, Y, W1, b1, W2, b2):
 
 
 # %% [markdown]
-# **Check Part 2.** Save the notebook, then run the cell below: it runs the public checks
-# on the saved file and says, function by function, what is wrong and how to fix it.
+# **Check Part 2.** Run the cell below: it runs the public checks on your functions as
+# they are now (no need to save) and says, function by function, what is wrong.
 
 # %%
 if __name__ == "__main__":
@@ -602,8 +610,8 @@ if __name__ == "__main__":
             print(f"relative error for {name}: {error:.2e}")
 
 # %% [markdown]
-# **Check Part 3.** Save the notebook, then run the cell below: it runs the public checks
-# on the saved file and says, function by function, what is wrong and how to fix it.
+# **Check Part 3.** Run the cell below: it runs the public checks on your functions as
+# they are now (no need to save) and says, function by function, what is wrong.
 
 # %%
 if __name__ == "__main__":
@@ -787,8 +795,8 @@ def predict(X, params):
 
 
 # %% [markdown]
-# **Check Part 4.** Save the notebook, then run the cell below: it runs the public checks
-# on the saved file and says, function by function, what is wrong and how to fix it.
+# **Check Part 4.** Run the cell below: it runs the public checks on your functions as
+# they are now (no need to save) and says, function by function, what is wrong.
 
 # %%
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """The backprop homework's known mistakes and the wording of its generic diagnoses.
 
-Instructor-only material: the explanations and fixes state the homework's formulas. Each
+Instructor-only material: the explanations and fixes state the homework's formulas; the
+public checks (and hidden grading with ``[feedback] hidden = "hint"``) say a mistake's
+``hint`` and the ``hint_shape`` / ``hint_fixes`` lines instead, which name what is wrong and
+the rule to revisit without the finished backward formula (tests/test_hints.py). Each
 function's mistakes are tried in the order listed, at their stage, before the engine's
 generic diagnoses of that stage (autograder/mistakes.py, autograder/diagnosis.py).
 Mistakes rebuilt by swapping a helper of the reference (``swap``) run in hidden grading only;
@@ -114,6 +117,12 @@ def _jacobian_diagonal_only(case, found):
     off = J - np.diag(np.diag(J))
     s = softmax(case.args[0][None])[0]
     return np.all(off == 0) and np.allclose(np.diag(J), s * (1 - s), rtol=1e-6, atol=1e-12)
+
+
+def _jacobian_diagonal_text(case, found):
+    if found.wording == "hint":
+        return "only the diagonal is filled in; the off-diagonal entries (i != j) are missing, though every s_i depends on every z_j"
+    return "only the diagonal s_i(1 - s_i) is filled in; the off-diagonal entries -s_i s_j are missing"
 
 
 def _init_mistake(case, values):
@@ -253,7 +262,8 @@ _SWAPS = [
             fix="use d_sigmoid(Z) with the pre-activation Z (Z1 in the cache), not X2 / A"),
     Mistake("missing_derivative_factor", swap={"d_sigmoid": lambda Z: np.ones_like(Z)},
             explain="the error passed down a layer is missing the sigmoid' factor",
-            fix="multiply by d_sigmoid(Z) after the matrix product: dZ_prev = (dZ @ W.T) * d_sigmoid(Z_prev)"),
+            fix="multiply by d_sigmoid(Z) after the matrix product: dZ_prev = (dZ @ W.T) * d_sigmoid(Z_prev)",
+            hint="the error passed down a layer goes through that layer's sigmoid: the chain rule needs the sigmoid's derivative at the layer's pre-activation"),
 ]  # fmt: skip
 
 
@@ -263,10 +273,12 @@ MISTAKES = {
         UNSTABLE_SIGMOID,
         Mistake("activation_for_preactivation", impl=lambda Z: Z * (1 - Z),
                 explain="s(1 - s) was computed with Z itself in place of s = sigmoid(Z)",
-                fix="compute s = sigmoid(Z) first, then return s * (1 - s)"),
+                fix="compute s = sigmoid(Z) first, then return s * (1 - s)",
+                hint="Z is the pre-activation, not sigmoid(Z): compute the sigmoid of Z first and write the derivative through it"),
         Mistake("activation_for_preactivation", impl=lambda Z: _sigmoid_prime(logistic(Z)),
                 explain="sigmoid was applied twice: d_sigmoid received Z but treated sigmoid(Z) as its input",
-                fix="d_sigmoid(Z) = s * (1 - s) with s = sigmoid(Z), applied once"),
+                fix="d_sigmoid(Z) = s * (1 - s) with s = sigmoid(Z), applied once",
+                hint="apply the sigmoid once: Z is the pre-activation, and the derivative is written through sigmoid(Z)"),
     ],
     "softmax": [
         *_softmax_wrong_axis(""),
@@ -274,31 +286,36 @@ MISTAKES = {
     ],
     "softmax_jacobian": [
         Mistake("jacobian_diagonal_only", stage="structure", test=_jacobian_diagonal_only,
-                explain="only the diagonal s_i(1 - s_i) is filled in; the off-diagonal entries -s_i s_j are missing",
-                fix="every output depends on every logit: J = np.diag(s) - np.outer(s, s)"),
+                explain=_jacobian_diagonal_text,
+                fix="every output depends on every logit: J = np.diag(s) - np.outer(s, s)",
+                hint="every output s_i depends on every logit z_j: work out d s_i / d z_j for i != j too (the quotient rule on exp(z_i) / sum_k exp(z_k))"),
     ],
     "forward": _softmax_wrong_axis("Y_hat"),
     "dJ_dZ2": [
         Mistake("sign_flipped", impl=lambda Y_hat, Y: (Y - Y_hat) / Y.shape[0],
-                explain="the result is Y - Y_hat: the sign is flipped", fix="dJ/dZ2 = (Y_hat - Y) / N"),
+                explain="the result is Y - Y_hat: the sign is flipped", fix="dJ/dZ2 = (Y_hat - Y) / N",
+                hint="the sign is opposite: revisit the derivative of the loss's -log through the softmax, and which way round its subtraction goes"),
     ],
     "dJ_dZ1": [
         Mistake("missing_derivative_factor", impl=lambda dX2, Z1: dX2,
                 explain="the result equals dX2: the sigmoid' factor is missing",
-                fix="multiply by the sigmoid's derivative at Z1: dX2 * d_sigmoid(Z1)"),
+                fix="multiply by the sigmoid's derivative at Z1: dX2 * d_sigmoid(Z1)",
+                hint="Z1 passes through the sigmoid on its way to X2: the chain rule needs the sigmoid's derivative at Z1 (your d_sigmoid)"),
         Mistake("activation_for_preactivation", impl=lambda dX2, Z1: dX2 * _sigmoid_prime(logistic(Z1)),
                 explain="sigmoid' was applied to an activation: d_sigmoid expects the pre-activation Z1",
                 fix="use d_sigmoid(Z1), not d_sigmoid(sigmoid(Z1)) or d_sigmoid(X2)"),
         Mistake("activation_for_preactivation", impl=lambda dX2, Z1: dX2 * Z1 * (1 - Z1),
                 explain="Z1 * (1 - Z1) treats the pre-activation as if it were sigmoid(Z1)",
-                fix="use d_sigmoid(Z1) = s * (1 - s) with s = sigmoid(Z1)"),
+                fix="use d_sigmoid(Z1) = s * (1 - s) with s = sigmoid(Z1)",
+                hint="Z1 is the pre-activation, not sigmoid(Z1): evaluate the derivative with your d_sigmoid, which takes Z"),
     ],
     "backprop": [
         *_SWAPS,
         Mistake("wrong_upstream_gradient", stage="shape",
                 test=lambda case, found: found.path == "['W1']" and "C" in case.dims and found.shape == (case.dims["D"], case.dims["C"]),
                 explain="W1's gradient has shape (D, C): it was built from dJ_dZ2 (N, C)",
-                fix="the chain rule for W1 needs dZ1: dW1 = X.T @ dJ_dZ1, with dZ1 = dJ_dZ1(dJ_dX2(dZ2, W2), Z1)"),
+                fix="the chain rule for W1 needs dZ1: dW1 = X.T @ dJ_dZ1, with dZ1 = dJ_dZ1(dJ_dX2(dZ2, W2), Z1)",
+                hint="W1 acts on the hidden layer: its gradient needs the error at Z1, passed down from dZ2 through W2 and the sigmoid, not dZ2 itself"),
     ],
     "backward_n": _SWAPS,
     "numerical_gradient": [
@@ -346,6 +363,7 @@ MISTAKES = {
 _MATMUL = "the forward pass multiplies (N, n_in) activations by (n_in, n_out) weights"
 _LOSS_MEAN = "divide the summed loss by N (the number of rows): J is a mean"
 _BIAS_SUM = "sum over the rows (np.sum(dZ, axis=0, keepdims=True)); dZ already carries the 1/N"
+_BIAS_SUM_HINT = "the result is N times too small: dZ already carries the 1/N of the mean, so nothing divides again; revisit how a bias shared by every row collects their gradients"
 
 HINTS = {
     "*": Hints(fixes={
@@ -354,6 +372,9 @@ HINTS = {
         "sign_flipped": "check the order of a subtraction (Y_hat - Y, not Y - Y_hat) and the minus sign of the loss",
         "loss_over_classes": "sum over the classes and divide by N only: -np.sum(Y * np.log(Y_hat)) / N",
         "wrong_axis_loss": "reduce over both axes so one float comes back: the loss sums over the classes and averages over the N rows",
+    }, hint_fixes={
+        "missing_mean": "J is a mean over the N rows: its 1/N enters the backward pass exactly once, in the output layer's error; revisit where that factor goes",
+        "sign_flipped": "the sign is opposite: revisit the order of the subtraction in the output error and the minus sign of the loss",
     }),
     "cross_entropy": Hints(fixes={"missing_mean": _LOSS_MEAN}),
     "cost_n": Hints(fixes={"missing_mean": _LOSS_MEAN}),
@@ -361,16 +382,24 @@ HINTS = {
     "dJ_dZ2": Hints(fixes={
         "missing_mean": "divide by N: dJ/dZ2 = (Y_hat - Y) / N, where N = Y.shape[0]",
         "wrong_axis_rows": "keep one row per example: dJ/dZ2 = (Y_hat - Y) / N has shape (N, C); the mean over the batch is the division by N, not a mean over axis 0",
+    }, hint_fixes={
+        "missing_mean": "the result is N times too large: J averages the N rows' losses, so every row's error carries the mean's 1/N (N = Y.shape[0])",
+        "wrong_axis_rows": "keep one row per example: the result has shape (N, C); the mean over the batch shows up as a factor 1/N, not as a mean over axis 0",
     }),
-    "dJ_dW2": Hints(shape="X2 is (N, H) and dZ2 is (N, C): the (H, C) gradient is X2.T @ dZ2"),
-    "dJ_db2": Hints(fixes={"sum_vs_mean": _BIAS_SUM}),
-    "dJ_dX2": Hints(shape="dZ2 is (N, C) and W2 is (H, C): the (N, H) gradient is dZ2 @ W2.T"),
-    "dJ_dW1": Hints(shape="X is (N, D) and dZ1 is (N, H): the (D, H) gradient is X.T @ dZ1"),
-    "dJ_db1": Hints(fixes={"sum_vs_mean": _BIAS_SUM}),
-    "backprop": Hints(shape="dW2 = X2.T @ dZ2 (H, C), dX2 = dZ2 @ W2.T (N, H), dW1 = X.T @ dZ1 (D, H)"),
+    "dJ_dW2": Hints(shape="X2 is (N, H) and dZ2 is (N, C): the (H, C) gradient is X2.T @ dZ2",
+                    hint_shape="X2 is (N, H), dZ2 is (N, C) and the gradient is (H, C): write dJ/dW2[i, j] as a sum over the examples n, then as one matrix product whose shapes line up"),
+    "dJ_db2": Hints(fixes={"sum_vs_mean": _BIAS_SUM}, hint_fixes={"sum_vs_mean": _BIAS_SUM_HINT}),
+    "dJ_dX2": Hints(shape="dZ2 is (N, C) and W2 is (H, C): the (N, H) gradient is dZ2 @ W2.T",
+                    hint_shape="dZ2 is (N, C), W2 is (H, C) and the gradient is (N, H): write dJ/dX2[n, i] as a sum over the classes j, then as one matrix product whose shapes line up"),
+    "dJ_dW1": Hints(shape="X is (N, D) and dZ1 is (N, H): the (D, H) gradient is X.T @ dZ1",
+                    hint_shape="X is (N, D), dZ1 is (N, H) and the gradient is (D, H): the same rule as dJ_dW2, one layer down"),
+    "dJ_db1": Hints(fixes={"sum_vs_mean": _BIAS_SUM}, hint_fixes={"sum_vs_mean": _BIAS_SUM_HINT}),
+    "backprop": Hints(shape="dW2 = X2.T @ dZ2 (H, C), dX2 = dZ2 @ W2.T (N, H), dW1 = X.T @ dZ1 (D, H)",
+                      hint_shape="each weight gradient has its weight's shape (dW2: (H, C), dW1: (D, H)) and dX2 is (N, H): build each product from the shapes, as in dJ_dW2, dJ_dX2 and dJ_dW1"),
     "gradient_check": Hints(shape="backprop and forward multiply (N, n_in) by (n_in, n_out)"),
     "forward_n": Hints(shape="each layer computes A_prev @ W + b with A_prev (N, n_in) and W (n_in, n_out)"),
-    "backward_n": Hints(shape="dW_l = A_{l-1}.T @ dZ_l and dZ_{l-1} = (dZ_l @ W_l.T) * sigmoid'(Z_{l-1})"),
+    "backward_n": Hints(shape="dW_l = A_{l-1}.T @ dZ_l and dZ_{l-1} = (dZ_l @ W_l.T) * sigmoid'(Z_{l-1})",
+                        hint_shape="each dW_l has W_l's shape (n_in, n_out) and the error passed down has the shape (N, n_in) of the layer's input: the same steps as dJ_dW2, dJ_dX2 and dJ_dZ1, layer by layer"),
     "fit": Hints(shape=_MATMUL),
     "predict": Hints(shape=_MATMUL),
 }

@@ -1,7 +1,9 @@
 """The modular_layers homework's known mistakes and the wording of its generic diagnoses.
 
 Instructor-only material: the wrong implementations below are written out in full, and the
-explanations and fixes state the homework's formulas. Each function's mistakes are tried in
+explanations and fixes state the homework's formulas; the public checks say a mistake's
+``hint`` and the ``hint_shape`` / ``hint_fixes`` lines instead (what is wrong, which rule to
+revisit, no finished backward formula). Each function's mistakes are tried in
 the order listed, at their stage, before the engine's generic diagnoses of that stage (which
 already name a transposed result, a missing 1/N, a flipped sign, a bias gradient not summed
 or without keepdims, `*` where `@` is needed, a changed input, all zeros...). Mistakes
@@ -189,8 +191,16 @@ def _chain_impls(reduce):
     }  # fmt: skip
     out = []
     for variant, (mistake_id, explain, fix) in texts.items():
-        out.append(Mistake(mistake_id, impl=lambda x, w, y, v=variant: reduce(_chain_rows(x, w, y, v)), explain=explain, fix=fix))
+        hint = _CHAIN_HINTS[variant]
+        out.append(Mistake(mistake_id, impl=lambda x, w, y, v=variant: reduce(_chain_rows(x, w, y, v)), explain=explain, fix=fix, hint=hint))
     return out
+
+
+_CHAIN_HINTS = {
+    "no_input": "z_k = w_k a_{k-1}: revisit dz_k/dw_k in the chain for w_k",
+    "no_local": "the chain for w_k passes through unit k's own sigmoid: its derivative belongs in the product",
+    "own_weight": "record w_k's gradient before passing g further down: the product for w_k covers the units above k only",
+}
 
 
 def _chain_mean_shape(case, found):
@@ -316,15 +326,18 @@ MISTAKES = {
                 fix="keep every exponent non-positive: s = exp(-|z|), then 1 / (1 + s) where z >= 0 and s / (1 + s) where z < 0"),
         Mistake("sigmoid_cache_is_input", test=_part_of(sigmoid_cache_is_input, "cache"),
                 explain="the cache holds Z, but sigmoid_backward expects the output S = sigmoid(Z)",
-                fix="return (S, S): the derivative S (1 - S) needs only the output"),
+                fix="return (S, S): the derivative S (1 - S) needs only the output",
+                hint="cache the output S: the sigmoid's derivative can be written through its output alone"),
     ],
     "sigmoid_backward": [
         Mistake("cache_treated_as_input", impl=sigmoid_backward_reapplied,
                 explain="the sigmoid was applied to the cache, but the cache already is S = sigmoid(Z)",
-                fix="dZ = dout * S * (1 - S) with S = cache, without calling sigmoid again"),
+                fix="dZ = dout * S * (1 - S) with S = cache, without calling sigmoid again",
+                hint="the cache already is S = sigmoid(Z): write the derivative through S without calling sigmoid again"),
         Mistake("missing_upstream", impl=sigmoid_backward_no_upstream,
                 explain="the result is the local derivative S (1 - S) alone: the upstream gradient dout is not multiplied in",
-                fix="dZ = dout * S * (1 - S)"),
+                fix="dZ = dout * S * (1 - S)",
+                hint="the chain rule multiplies the local derivative by the upstream gradient dout"),
     ],
     "relu_forward": [
         Mistake("relu_cache_is_output", test=_part_of(relu_cache_is_output, "cache"),
@@ -334,13 +347,15 @@ MISTAKES = {
     "relu_backward": [
         Mistake("mask_from_dout", impl=relu_mask_from_dout,
                 explain="the mask was taken from dout's sign; whether a unit was active depends on its input Z (the cache)",
-                fix="dZ = dout * (Z > 0) with Z = cache"),
+                fix="dZ = dout * (Z > 0) with Z = cache",
+                hint="which units pass the gradient depends on the forward input Z (the cache), not on dout"),
         Mistake("relu_mask_at_zero", impl=relu_ge_at_zero,
                 explain="where Z is exactly 0 the gradient passed dout through; the contract uses the subgradient 0 there",
                 fix="use a strict comparison: dout * (Z > 0)"),
         Mistake("mask_applied_to_cache", impl=relu_mask_on_cache,
                 explain="the result is max(Z, 0), the forward pass, not dout masked by Z > 0",
-                fix="dZ = dout * (Z > 0) with Z = cache"),
+                fix="dZ = dout * (Z > 0) with Z = cache",
+                hint="the backward pass passes the upstream gradient dout through where the unit was active; it does not recompute the forward pass"),
     ],
     "softmax_loss": [
         Mistake("unstable_softmax", stage="non_finite", test=_extreme,
@@ -358,7 +373,8 @@ MISTAKES = {
                 fix="divide dscores by N: the loss is a mean over the rows"),
         Mistake("label_not_subtracted", test=_part_of(softmax_label_not_subtracted, "dscores"),
                 explain="dscores is softmax(scores) / N: the 1 at each row's true class was not subtracted",
-                fix="dscores = probs; dscores[np.arange(N), y] -= 1; dscores /= N"),
+                fix="dscores = probs; dscores[np.arange(N), y] -= 1; dscores /= N",
+                hint="revisit the derivative of -log p[n, y[n]] with respect to the true class's score: it has a term the other classes do not"),
         Mistake("label_rows_indexed", test=_part_of(softmax_label_rows, "dscores"),
                 explain="probs[y] -= 1 subtracts 1 from whole rows (row y[n]), not from the entry (n, y[n])",
                 fix="index rows and classes together: probs[np.arange(N), y] -= 1"),
@@ -379,7 +395,8 @@ MISTAKES = {
                 fix="divide dscores by N: the loss is a mean over the rows"),
         Mistake("logistic_sign_flipped", test=_part_of(logistic_sign_flipped, "dscores"),
                 explain="dscores is (y - sigmoid(s)) / N: the sign is flipped",
-                fix="dscores = (sigmoid(scores) - y) / N: prediction minus truth"),
+                fix="dscores = (sigmoid(scores) - y) / N: prediction minus truth",
+                hint="the sign is opposite: revisit the derivative of log(1 + e^s) - y s and which way round its difference goes"),
     ],
     "chain_backward_loop": [
         Mistake("chain_returns_mean", stage="shape", test=_chain_mean_shape,
@@ -448,6 +465,7 @@ HINTS = {
     "affine_forward": Hints(shape="X is (N, D) and W is (D, M): out = X @ W + b is (N, M)"),
     "affine_backward": Hints(
         shape="dout is (N, M), X (N, D), W (D, M): dX = dout @ W.T, dW = X.T @ dout, db = dout.sum(axis=0, keepdims=True)",
+        hint_shape="dout is (N, M), X (N, D), W (D, M): each gradient has the shape of what it differentiates; write one entry as a sum over n (or over m), then as one matrix product",
         fixes={"sign_flipped": "each gradient is a product with dout as it is; no minus sign",
                "missing_mean": "dout already carries the 1/N of the mean; do not divide again or multiply by N"},
     ),  # fmt: skip
@@ -460,6 +478,7 @@ HINTS = {
     "chain_backward": Hints(fixes={"missing_mean": "the result is the mean of the per-example gradients: divide the sum over n by N"}),
     "mlp_loss": Hints(
         shape="a layer's input A is (N, n_in) and dZ (N, n_out): dW = A.T @ dZ is (n_in, n_out), dA = dZ @ W.T",
+        hint_shape="a layer's input A is (N, n_in) and dZ (N, n_out): dW has W's shape (n_in, n_out) and dA has A's, as in affine_backward",
         fixes={"missing_mean": "softmax_loss's dscores carries the 1/N; no other step divides or multiplies by N"},
     ),
 }

@@ -1,0 +1,1 @@
+"""Writers of Results: each reads the plain results data and knows one output format."""
