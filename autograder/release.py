@@ -329,11 +329,12 @@ def ship_checks(files, spec, out_dir):
     """Write the public checks into ``out_dir`` (assignment/<name>/checks/): a numpy-only
     package ``autograder`` holding SHIPPED_MODULES as they are in this engine, grader.py's
     grading part, an ``__init__`` exporting live.check, and ``homeworks/<name>/``: the
-    homework's spec.py and mistakes.py and public.json (points, weights, tolerance, call time
+    homework's spec.py, the public copy of its mistakes.py (publicize.py) and public.json (points, weights, tolerance, call time
     and the public seeds; never the hidden seeds, never the reference). Returns the paths."""
     from . import __version__
     from .config import load_config
     from .live import PUBLIC_SETTINGS, settings_from_config
+    from .publicize import public_copy
 
     engine = Path(__file__).resolve().parent
     package = out_dir / "autograder"
@@ -345,6 +346,8 @@ def ship_checks(files, spec, out_dir):
     texts[f"{homework_dir}/__init__.py"] = ""
     for source in spec.sources:
         texts[f"{homework_dir}/{Path(source).name}"] = Path(source).read_text()
+    if f"{homework_dir}/mistakes.py" in texts:  # its public copy: no fix, no wrong implementation
+        texts[f"{homework_dir}/mistakes.py"] = public_copy(files)
     texts[f"{homework_dir}/{PUBLIC_SETTINGS}"] = settings_from_config(load_config(files.grading_config, spec), spec).to_json()
     _check_shipped_imports({name: text for name, text in texts.items() if not name.startswith("homeworks/")})
     if out_dir.exists():

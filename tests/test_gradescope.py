@@ -20,6 +20,7 @@ from conftest import ROOT, replace_function
 
 from autograder.course import Course
 from autograder.integrations.gradescope import build_student_wheel, export
+from autograder.publicize import public_copy
 from autograder.release import homework_of
 
 HOMEWORK = "backprop"
@@ -193,10 +194,12 @@ def assert_holds_no_solution(texts, course):
 
 def assert_engine_files_are_the_projects(texts, homework=None):
     """Every file of the wheel is the project's own autograder/ file, byte for byte, or its
-    metadata, or (student wheel) the homework's spec.py / mistakes.py and package markers."""
+    metadata, or (student wheel) the homework's spec.py, the public copy of its mistakes.py
+    (publicize.py: no fix, no wrong implementation) and package markers."""
     extra = {}
     if homework is not None:
-        extra = {f"autograder/homeworks/{homework.name}/{f}": (homework.folder / f).read_text() for f in ("spec.py", "mistakes.py")}
+        extra = {f"autograder/homeworks/{homework.name}/spec.py": (homework.folder / "spec.py").read_text(),
+                 f"autograder/homeworks/{homework.name}/mistakes.py": public_copy(homework)}  # fmt: skip
         extra.update({"autograder/homeworks/__init__.py": None, f"autograder/homeworks/{homework.name}/__init__.py": None})
     for path, text in texts.items():
         if ".dist-info/" in path:

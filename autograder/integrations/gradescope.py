@@ -17,7 +17,7 @@ its own score.
 
 Wheels are built from a copy of the project in a temporary folder, never from the project
 tree itself. The student wheel adds ``autograder/homeworks/NAME/{spec,mistakes}.py`` to that
-copy (what the public checks need without a course, see ``spec.load_installed``); the
+copy, mistakes.py as its public copy (publicize.py: no fix, no wrong implementation) (what the public checks need without a course, see ``spec.load_installed``); the
 reference never goes in.
 """
 
@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..errors import UserError
+from ..publicize import public_copy
 from ..release import homework_of
 from .cells import copy_homework_folder
 
@@ -165,6 +166,8 @@ def _add_homework(homeworks, files):
     for name in STUDENT_FILES:
         if (files.folder / name).is_file():
             shutil.copyfile(files.folder / name, package / name)
+    if (package / "mistakes.py").is_file():  # its public copy, as the release's checks/ ship it
+        (package / "mistakes.py").write_text(public_copy(files))
 
 
 def build_student_wheel(course, homework, out_dir, project_root=None):

@@ -115,8 +115,16 @@ def _jacobian_diagonal_only(case, found):
     if J is None or J.ndim != 2 or J.shape[0] != J.shape[1]:
         return None
     off = J - np.diag(np.diag(J))
-    s = softmax(case.args[0][None])[0]
-    return np.all(off == 0) and np.allclose(np.diag(J), s * (1 - s), rtol=1e-6, atol=1e-12)
+    return np.all(off == 0) and np.allclose(np.diag(J), _softmax_diagonal(case.args[0]), rtol=1e-6, atol=1e-12)
+
+
+def _softmax_diagonal(z):
+    """d s_i / d z_i of softmax at the logit vector z, by complex-step differentiation of the
+    forward softmax (exact to rounding, no cancellation): the public copy of this file, which
+    students can read, states no Jacobian formula (issue 16)."""
+    z = np.asarray(z, dtype=np.float64)
+    h = 1e-30
+    return np.diag(softmax(z[None] + 1j * h * np.eye(z.size)).imag) / h
 
 
 def _jacobian_diagonal_text(case, found):

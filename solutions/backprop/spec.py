@@ -214,7 +214,7 @@ def jacobian_rows(case, values, tolerance):
     if not np.all(np.abs(J.sum(axis=1)) <= tolerance * np.abs(J).sum(axis=1)):
         return "each row of the softmax Jacobian must sum to 0 (the probabilities always add to 1)"
     if not gc.relative_error(J, J.T) <= tolerance:
-        return "the softmax Jacobian s_i(delta_ij - s_j) is symmetric; yours is not"
+        return "the softmax Jacobian is symmetric (d s_i / d z_j equals d s_j / d z_i); yours is not"
     return None
 
 
