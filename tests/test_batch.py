@@ -366,7 +366,13 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_what_is_done(course, referenc
         (folder / f"slow{i}.py").write_text(slow)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--output", str(out), "--no-progress", "--workers", "2", "--call-seconds", "2", "--assignment", HOMEWORK]
-    process = subprocess.Popen(command, cwd=course.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A suite started in the background by a shell without job control inherits SIGINT ignored,
+    # and Python then installs no Ctrl-C handler: give the batch the default disposition a
+    # terminal would.
+    process = subprocess.Popen(
+        command, cwd=course.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None and len(list((out / "results").glob("*.json"))) < 4:
         time.sleep(0.05)

@@ -256,3 +256,25 @@ def test_does_the_release_refuse_checks_that_would_not_import():
         _grading_part(source)
     part = _grading_part(source.replace("raise WorkerGone('x')", "return evaluate"))
     assert "sandbox" not in part and "def grade_cases" in part and "from .checks import evaluate" in part
+
+
+def test_does_run_all_of_the_second_homeworks_stub_notebook_finish_with_every_check_cell_reporting(tmp_path):
+    """modular_layers' release, stubs only, Run All in a real kernel: no cell raises, every
+    check cell reports zero in points, every experiment cell says which function to write."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    release = ROOT / "assignment" / "modular_layers"
+    points = tomllib.loads((ROOT / "solutions" / "modular_layers" / "grading.toml").read_text())["points"]
+    folder = tmp_path / "modular_layers"
+    shutil.copytree(release, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    notebook = nbformat.read(folder / "modular_layers.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    texts = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in code]
+    checks = [(c, t) for c, t in zip(code, texts) if "run_public_checks([" in c.source]
+    experiments = [t for c, t in zip(code, texts) if '__main__":\n    with skip_if_not_written():' in c.source]
+    assert len(checks) == 3 and len(experiments) >= 4
+    for cell, text in checks:
+        total = sum(points[name] for name in points if f'"{name}"' in cell.source)
+        assert f"0.00 / {total:g}" in text, text
+    assert all(text.startswith("Skipped: ") for text in experiments), experiments

@@ -53,11 +53,15 @@
 # **How this file works.** Every graded function sits at the top level. Training runs, plots and
 # timings sit under `if __name__ == "__main__":`, which is true in Jupyter and false when the
 # grader loads your file, so grading never trains anything. Keep your own experiments under the
-# same guard. The "Check Part" cells run the public checks on your functions as they are now
+# same guard. Until the functions a cell needs are written, the cell prints which one to write
+# first and moves on, so Run All works at any stage. The "Check Part" cells run the public checks on your functions as they are now
 # (no need to save), with numpy alone, from the `checks/` folder of the homework (keep it next
 # to this notebook).
 
 # %%
+import contextlib
+import traceback
+
 import numpy as np
 
 
@@ -75,6 +79,25 @@ def run_public_checks(functions):
         print("The checks/ folder of the homework is missing: put it next to this notebook.")
         return None
     return check(globals(), functions, homework="modular_layers")
+
+
+@contextlib.contextmanager
+def skip_if_not_written():
+    """Not graded: the guard of the cells that train, time and plot (`with skip_if_not_written():`).
+
+    If the block reaches a function that still raises NotImplementedError, print which one to
+    write first and skip the rest of the block; if it needs a variable that a skipped cell
+    above did not set, say so. Any other error is shown as usual.
+    """
+    try:
+        yield
+    except NotImplementedError as error:
+        name = traceback.extract_tb(error.__traceback__)[-1].name
+        print(f"Skipped: write {name} first, then run this cell again.")
+    except NameError as error:
+        if traceback.extract_tb(error.__traceback__)[-1].name != "<module>":
+            raise  # raised inside one of your functions: a bug to see, not to skip
+        print(f"Skipped: {error}, because a cell above was skipped.")
 
 
 # %% [markdown]
@@ -310,21 +333,22 @@ def chain_backward(x, w, y):
 
 # %%
 if __name__ == "__main__":
-    import time
+    with skip_if_not_written():
+        import time
 
-    rng = np.random.default_rng(0)
-    x_chain = rng.standard_normal(2000)
-    y_chain = rng.random(2000)
-    w_chain = rng.standard_normal(8) * 2.0
-    start = time.perf_counter()
-    G = chain_backward_loop(x_chain, w_chain, y_chain)
-    loop_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    g = chain_backward(x_chain, w_chain, y_chain)
-    vector_seconds = time.perf_counter() - start
-    print(f"loop {loop_seconds * 1e3:.1f} ms, vectorised {vector_seconds * 1e3:.2f} ms; "
-          f"same gradient: {np.allclose(G.mean(axis=0), g)}")
-    print("mean |dL/dw_k| from the first unit to the last:", np.round(np.abs(G).mean(axis=0), 5))
+        rng = np.random.default_rng(0)
+        x_chain = rng.standard_normal(2000)
+        y_chain = rng.random(2000)
+        w_chain = rng.standard_normal(8) * 2.0
+        start = time.perf_counter()
+        G = chain_backward_loop(x_chain, w_chain, y_chain)
+        loop_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        g = chain_backward(x_chain, w_chain, y_chain)
+        vector_seconds = time.perf_counter() - start
+        print(f"loop {loop_seconds * 1e3:.1f} ms, vectorised {vector_seconds * 1e3:.2f} ms; "
+              f"same gradient: {np.allclose(G.mean(axis=0), g)}")
+        print("mean |dL/dw_k| from the first unit to the last:", np.round(np.abs(G).mean(axis=0), 5))
 
 # %% [markdown]
 # **Check Part 3.** Run the cell below (no need to save).
@@ -519,8 +543,9 @@ def mnist_logistic_accuracy(iterations=300, learning_rate=0.5):
 
 
 if __name__ == "__main__":
-    train_accuracy, test_accuracy = mnist_logistic_accuracy()
-    print(f"logistic regression, MNIST 5 vs 8: train accuracy {train_accuracy:.3f}, test accuracy {test_accuracy:.3f}")
+    with skip_if_not_written():
+        train_accuracy, test_accuracy = mnist_logistic_accuracy()
+        print(f"logistic regression, MNIST 5 vs 8: train accuracy {train_accuracy:.3f}, test accuracy {test_accuracy:.3f}")
 
 # %% [markdown]
 # ### Circles: what the hidden layers learn
@@ -559,26 +584,27 @@ CIRCLES = {"N": 400, "noise": 0.1, "seed": 0, "layer_sizes": [2, 16, 16, 2], "le
 
 
 if __name__ == "__main__":
-    import matplotlib.pyplot as plt
+    with skip_if_not_written():
+        import matplotlib.pyplot as plt
 
-    X_circles, y_circles = make_circles(CIRCLES["N"], CIRCLES["noise"], CIRCLES["seed"])
-    circle_params, circle_losses = train_sgd(
-        X_circles, y_circles, CIRCLES["layer_sizes"], CIRCLES["learning_rate"], CIRCLES["epochs"],
-        CIRCLES["batch_size"], seed=0,
-    )
-    print(f"circles: training accuracy {np.mean(predict_classes(circle_params, X_circles) == y_circles):.3f}")
-    grid = np.linspace(-1.6, 1.6, 200)
-    gx, gy = np.meshgrid(grid, grid)
-    regions = predict_classes(circle_params, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.contourf(gx, gy, regions, levels=[-0.5, 0.5, 1.5], colors=["#cfe0f5", "#f7d9c4"])
-    left.scatter(*X_circles.T, c=y_circles, cmap="coolwarm", s=8)
-    left.set_aspect("equal")
-    left.set_title("decision boundary, 2-16-16-2 ReLU")
-    right.plot(circle_losses)
-    right.set_xlabel("step")
-    right.set_ylabel("batch loss")
-    plt.show()
+        X_circles, y_circles = make_circles(CIRCLES["N"], CIRCLES["noise"], CIRCLES["seed"])
+        circle_params, circle_losses = train_sgd(
+            X_circles, y_circles, CIRCLES["layer_sizes"], CIRCLES["learning_rate"], CIRCLES["epochs"],
+            CIRCLES["batch_size"], seed=0,
+        )
+        print(f"circles: training accuracy {np.mean(predict_classes(circle_params, X_circles) == y_circles):.3f}")
+        grid = np.linspace(-1.6, 1.6, 200)
+        gx, gy = np.meshgrid(grid, grid)
+        regions = predict_classes(circle_params, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        left.contourf(gx, gy, regions, levels=[-0.5, 0.5, 1.5], colors=["#cfe0f5", "#f7d9c4"])
+        left.scatter(*X_circles.T, c=y_circles, cmap="coolwarm", s=8)
+        left.set_aspect("equal")
+        left.set_title("decision boundary, 2-16-16-2 ReLU")
+        right.plot(circle_losses)
+        right.set_xlabel("step")
+        right.set_ylabel("batch loss")
+        plt.show()
 
 # %% [markdown]
 # The animation: one frame per epoch, the second hidden layer's 16 activations of every
@@ -635,5 +661,6 @@ def save_hidden_animation(X, y, path, settings=CIRCLES):
 
 
 if __name__ == "__main__":
-    save_hidden_animation(X_circles, y_circles, "circles_hidden.gif")
-    print("wrote circles_hidden.gif")
+    with skip_if_not_written():
+        save_hidden_animation(X_circles, y_circles, "circles_hidden.gif")
+        print("wrote circles_hidden.gif")
