@@ -148,6 +148,17 @@ class _Thunk:
         return self.function(self.argument)
 
 
+def _resolve(course, homework, mode, submission):
+    """(Course or None, HomeworkFiles, name) for the factory's arguments, checked."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    course = _course(course)
+    if course is None and mode == "hidden":
+        raise UserError("hidden grading needs the course (solutions/<name>/): none was found; pass --course DIR")
+    files, name = _files(course, homework, submission)
+    return course, files, name
+
+
 def load_assignment(course, homework, config=None, limits=None, *, mode="hidden", only=None, hide=(), submission=None):
     """The Assignment of ``homework`` in ``course``.
 
@@ -157,12 +168,7 @@ def load_assignment(course, homework, config=None, limits=None, *, mode="hidden"
     homework's grading.toml, or public_config in public mode) | path | GradingConfig.
     limits: dict of overrides (call_seconds, ..., require_isolation). hide: extra paths; the
     course root is always hidden."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    course = _course(course)
-    if course is None and mode == "hidden":
-        raise UserError("hidden grading needs the course (solutions/<name>/): none was found; pass --course DIR")
-    files, name = _files(course, homework, submission)
+    course, files, name = _resolve(course, homework, mode, submission)
     return _assemble(course, files, name, config, limits, mode, only, hide)
 
 
@@ -175,12 +181,7 @@ def make_grader(course, homework, config=None, limits=None, isolation="auto", *,
     3. load the spec and the config; the reference stays a thunk until the plan needs it.
     ``isolation=None``: no sandbox (the in-kernel paths call functions in this process).
     Raises sandbox.IsolationTooWeak when the machine cannot isolate as required."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    course = _course(course)
-    if course is None and mode == "hidden":
-        raise UserError("hidden grading needs the course (solutions/<name>/): none was found; pass --course DIR")
-    files, name = _files(course, homework, submission)
+    course, files, name = _resolve(course, homework, mode, submission)
     sandbox = spare = None
     if isolation is not None:
         from .sandbox import Sandbox
